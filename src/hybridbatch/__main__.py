@@ -1,0 +1,5 @@
+import sys
+
+from hybridbatch.cli import main
+
+sys.exit(main())

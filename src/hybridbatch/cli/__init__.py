@@ -1,0 +1,65 @@
+"""The ``hybridbatch`` command: one entry point, one module per subcommand.
+
+Each subcommand module exposes ``register(subparsers)`` which adds its parser and sets
+``func`` (a callable taking the parsed namespace and returning an exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from hybridbatch import __version__
+from hybridbatch.errors import HybridbatchError
+
+SUBCOMMAND_MODULES = [
+    "hybridbatch.cli.evaluate",
+    "hybridbatch.cli.download",
+    "hybridbatch.cli.models",
+    "hybridbatch.cli.train",
+    "hybridbatch.cli.leakage",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hybridbatch",
+        description="Fine-tune multilingual encoders with hybrid batches and evaluate mono-, cross- and "
+        "multilingual retrieval and language bias.",
+    )
+    parser.add_argument("--version", action="version", version=f"hybridbatch {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in SUBCOMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:  # subcommand not built yet
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except HybridbatchError as exc:
+        print(f"hybridbatch: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hybridbatch: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

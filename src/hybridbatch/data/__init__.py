@@ -1,0 +1,1 @@
+"""Readers and writers: LAReQA JSON, BEIR layout, parallel-pairs JSONL."""
