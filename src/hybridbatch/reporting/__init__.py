@@ -1,0 +1,1 @@
+"""Tables (Markdown, CSV) and plots from evaluation results."""
