@@ -1,0 +1,61 @@
+import numpy as np
+import pytest
+
+from hybridbatch.encoding import EmbeddingCache, SentenceTransformerEncoder, encode_texts, model_fingerprint
+from hybridbatch.errors import HybridbatchError
+
+
+def test_each_distinct_text_is_encoded_once_and_order_is_kept(mock_encoder):
+    texts = ["b", "a", "b", "c", "a"]
+    vectors, n_new = encode_texts(mock_encoder, texts, "passage")
+    assert n_new == 3
+    assert sorted(mock_encoder.encoded) == ["a", "b", "c"]
+    np.testing.assert_array_equal(vectors[0], vectors[2])
+    np.testing.assert_array_equal(vectors[1], mock_encoder._vec("p:a"))
+
+
+def test_second_pass_is_served_from_cache(mock_encoder, tmp_path):
+    first, n1 = encode_texts(mock_encoder, ["x", "y"], "query", cache_root=tmp_path)
+    mock_encoder.encoded.clear()
+    second, n2 = encode_texts(mock_encoder, ["y", "x", "z"], "query", cache_root=tmp_path)
+    assert (n1, n2) == (2, 1)
+    assert mock_encoder.encoded == ["z"]
+    np.testing.assert_array_equal(second[1], first[0])
+
+
+def test_query_and_passage_sides_do_not_share_cache_entries(mock_encoder, tmp_path):
+    q, _ = encode_texts(mock_encoder, ["same"], "query", cache_root=tmp_path)
+    p, n = encode_texts(mock_encoder, ["same"], "passage", cache_root=tmp_path)
+    assert n == 1
+    assert not np.allclose(q, p)
+    assert EmbeddingCache.key("query", "t") != EmbeddingCache.key("passage", "t")
+
+
+def test_empty_text_is_refused(mock_encoder):
+    with pytest.raises(HybridbatchError, match="empty text at position 1"):
+        encode_texts(mock_encoder, ["ok", "  "], "query")
+
+
+def test_sentence_transformer_encoder_prompts_and_identity(tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    plain = SentenceTransformerEncoder(model, show_progress=False)
+    prefixed = SentenceTransformerEncoder(model, query_prompt="query: ", show_progress=False)
+    assert plain.identity != prefixed.identity
+    q = prefixed.encode_queries(["paris is the capital"])
+    direct = model.encode(["query: paris is the capital"], normalize_embeddings=True)
+    np.testing.assert_allclose(q, direct, atol=1e-6)
+    assert np.allclose(np.linalg.norm(q, axis=1), 1.0, atol=1e-5)
+
+
+def test_fingerprint_changes_with_weights(tiny_model_dir):
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    before = model_fingerprint(model)
+    assert model_fingerprint(SentenceTransformer(str(tiny_model_dir), device="cpu")) == before
+    with torch.no_grad():
+        next(model.parameters()).add_(1e-3)
+    assert model_fingerprint(model) != before
