@@ -20,6 +20,8 @@ SUBCOMMAND_MODULES = [
     "hybridbatch.cli.models",
     "hybridbatch.cli.train",
     "hybridbatch.cli.leakage",
+    "hybridbatch.cli.experiment",
+    "hybridbatch.cli.report",
 ]
 
 

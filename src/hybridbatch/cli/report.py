@@ -1,0 +1,41 @@
+"""``hybridbatch report``: compare any set of finished evaluations."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from hybridbatch.errors import HybridbatchError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "report", help="compare finished evaluations (tables, significance, α sweep)",
+        description="Each RUN_DIR is an evaluation folder (with results.json) or a folder holding such "
+        "folders (an experiment run). Systems are labelled by the label stored in their config, else "
+        "by folder name; evaluations with the same label are seeds of one system.")
+    p.add_argument("runs", nargs="+", metavar="RUN_DIR")
+    p.add_argument("--out", required=True, help="output folder for summary.md / summary.json / plots")
+    p.add_argument("--seen-languages", help="comma-separated training languages; others are marked unseen")
+    p.add_argument("--resamples", type=int, default=10_000, help="randomization test resamples")
+    p.set_defaults(func=run)
+
+
+def find_eval_folders(path: Path) -> list[Path]:
+    """``path`` itself if it holds results.json, else its descendants that do (sorted)."""
+    if (path / "results.json").is_file():
+        return [path]
+    found = sorted(p.parent for p in path.rglob("results.json") if "summary" not in p.parts)
+    if not found:
+        raise HybridbatchError("no evaluation folder (results.json) found", path=path)
+    return found
+
+
+def run(args: argparse.Namespace) -> int:
+    from hybridbatch.reporting.compare import load_record, write_comparison
+
+    records = [load_record(folder) for run_dir in args.runs for folder in find_eval_folders(Path(run_dir))]
+    seen = {x.strip() for x in args.seen_languages.split(",")} if args.seen_languages else None
+    write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples)
+    print(f"compared {len(records)} evaluations; report: {args.out}/summary.md")
+    return 0
