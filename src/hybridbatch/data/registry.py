@@ -1,4 +1,4 @@
-"""Resolve a benchmark spec (``xquad-r``, ``mlqa-r``, ``beir:DIR[:split]``) to a loaded Benchmark."""
+"""Resolve a benchmark spec (``xquad-r``, ``mlqa-r``, ``lareqa:DIR``, ``beir:DIR[:split]``) to a Benchmark."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hybridbatch.data.lareqa import read_lareqa
 from hybridbatch.errors import HybridbatchError
 
 LAREQA_BENCHMARKS = ("xquad-r", "mlqa-r")
-SPEC_HELP = "xquad-r | mlqa-r | beir:DIR[:split] (split defaults to test)"
+SPEC_HELP = "xquad-r | mlqa-r | lareqa:DIR | beir:DIR[:split] (split defaults to test)"
 
 
 def parse_beir_spec(spec: str) -> tuple[str, str]:
@@ -27,13 +27,19 @@ def load_benchmark(spec: str, data_dir: Path | None = None, languages: list[str]
     """Load the benchmark named by ``spec``.
 
     ``xquad-r`` / ``mlqa-r`` are read from ``<data_dir>/lareqa/<name>/`` (``data_dir`` defaults to
-    :func:`hybridbatch.settings.data_dir`, i.e. ``$HYBRIDBATCH_DATA``). For ``beir:DIR[:split]``,
+    :func:`hybridbatch.settings.data_dir`, i.e. ``$HYBRIDBATCH_DATA``); ``lareqa:DIR`` reads any folder
+    of LAReQA-format ``<lang>.json`` files. For ``beir:DIR[:split]``,
     DIR is used as given; a relative DIR that does not exist is looked up under ``data_dir``.
     """
     name = spec.strip()
     if name.lower() in LAREQA_BENCHMARKS:
         root = settings.data_dir(data_dir)
         return read_lareqa(root / "lareqa" / name.lower(), languages, name=name.lower())
+    if name.startswith("lareqa:"):
+        folder = Path(name[len("lareqa:"):]).expanduser()
+        if not name[len("lareqa:"):]:
+            raise HybridbatchError(f"benchmark spec {spec!r} names no folder; expected {SPEC_HELP}")
+        return read_lareqa(folder, languages, name=folder.name)
     if name.startswith("beir:"):
         folder_text, split = parse_beir_spec(name)
         if not folder_text:

@@ -131,8 +131,8 @@ def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | 
 
     cfg.check()
     if bench is None:
-        needs_data = not cfg.benchmark.startswith("beir:")
-        root = data_dir(cfg.data_dir) if needs_data else None
+        needs_data = not cfg.benchmark.startswith(("beir:", "lareqa:"))
+        root = data_dir(cfg.data_dir) if needs_data else cfg.data_dir
         bench = load_benchmark(cfg.benchmark, root, cfg.languages)
     Q, C, timing = embed_benchmark(bench, cfg, encoder)
     start = time.perf_counter()
