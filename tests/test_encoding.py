@@ -59,3 +59,13 @@ def test_fingerprint_changes_with_weights(tiny_model_dir):
     with torch.no_grad():
         next(model.parameters()).add_(1e-3)
     assert model_fingerprint(model) != before
+
+
+def test_identity_changes_with_the_tokenizer(tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+    from tokenizers import normalizers
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    before = SentenceTransformerEncoder(model, show_progress=False).identity
+    model.tokenizer.backend_tokenizer.normalizer = normalizers.Lowercase()
+    assert SentenceTransformerEncoder(model, show_progress=False).identity != before

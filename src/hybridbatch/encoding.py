@@ -58,6 +58,19 @@ def model_fingerprint(model) -> str:
     return digest.hexdigest()[:24]
 
 
+def tokenizer_fingerprint(model) -> str:
+    """sha256 of the fast tokenizer's full JSON (vocabulary, normaliser, templates), or of its vocab."""
+    tokenizer = getattr(model, "tokenizer", None)
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is not None:
+        text = backend.to_str()
+    elif tokenizer is not None and hasattr(tokenizer, "get_vocab"):
+        text = repr(sorted(tokenizer.get_vocab().items()))
+    else:
+        text = ""
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
 class SentenceTransformerEncoder:
     """An :class:`Encoder` over a sentence-transformers model.
 
@@ -80,7 +93,7 @@ class SentenceTransformerEncoder:
     def identity(self) -> str:
         if self._identity is None:
             self._identity = hashlib.sha256("|".join([
-                model_fingerprint(self.model),
+                model_fingerprint(self.model), tokenizer_fingerprint(self.model),
                 repr(self.query_prompt), repr(self.passage_prompt),
                 str(self.model.max_seq_length),
             ]).encode()).hexdigest()[:24]
