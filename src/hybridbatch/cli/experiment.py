@@ -1,0 +1,32 @@
+"""``hybridbatch experiment``: run (or continue) a grid of train → evaluate runs and summarise it."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "experiment", help="run or continue a grid of training + evaluation runs",
+        description="Each run: leakage check, train, evaluate (cached), record. Finished steps are skipped, "
+        "so re-running the same command continues an interrupted grid. A summary folder is generated.")
+    p.add_argument("--config", required=True, help="experiment YAML (see configs/experiment-*.yaml)")
+    p.add_argument("--out", help="experiment folder (default: runs/<name>)")
+    p.add_argument("--only", help="comma-separated run ids to run (others are left as they are)")
+    p.add_argument("--list", action="store_true", help="print the runs of the grid and exit")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hybridbatch.experiment import expand_grid, load_experiment, run_experiment
+
+    cfg = load_experiment(Path(args.config))
+    if args.list:
+        for spec in expand_grid(cfg):
+            print(spec.run_id)
+        return 0
+    only = [x.strip() for x in args.only.split(",")] if args.only else None
+    out = run_experiment(cfg, Path(args.out) if args.out else None, only=only)
+    print(f"summary: {out}/summary/summary.md")
+    return 0
