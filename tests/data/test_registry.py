@@ -52,7 +52,7 @@ def test_beir_spec(beir_tiny: Path, monkeypatch) -> None:
 
 @pytest.mark.parametrize("spec", ["squad", "beir:", "xquad"])
 def test_unknown_spec(spec: str, tmp_path: Path) -> None:
-    with pytest.raises(HybridbatchError, match=r"xquad-r \| mlqa-r \| beir:DIR\[:split\]"):
+    with pytest.raises(HybridbatchError, match=r"xquad-r \| mlqa-r \| lareqa:DIR \| beir:DIR\[:split\]"):
         load_benchmark(spec, tmp_path, None)
 
 

@@ -1,0 +1,380 @@
+"""Hybrid batch sampling: X-X-mono, X-Y and hybrid batches over parallel training rows.
+
+Contract (:class:`BatchPlanner`):
+
+* ``x-x-mono``: all rows of a batch are (query in X, passage in X) for one language X, drawn per
+  batch with weight 1 (``uniform``, the paper), n_X (``size``, n_X = items in X) or n_X^e
+  (``smoothed``, e = ``smoothing_exponent``).
+* ``x-y``: each row takes a group with two or more languages and an ordered pair X != Y drawn
+  uniformly among that group's languages.
+* ``hybrid``: each batch is ``x-x-mono`` with probability ``alpha``, else ``x-y``.
+* With several datasets, the dataset of a batch is drawn with probability proportional to its
+  number of items; a batch never mixes datasets.
+* No two rows of a batch come from one conflict cluster (so never from one parallel group; see
+  :mod:`hybridbatch.data.training_pairs`). Groups come from per-(dataset, language) and
+  per-dataset x-y streams: a seeded permutation of the clusters, consumed in order and reshuffled
+  when used up, so an epoch spreads over the data without repeats inside a pass.
+* ``world_size`` consecutive batches form one *step*: they run side by side on the ranks (accelerate
+  gives batch ``k`` to rank ``k % world_size``), share dataset, batch type and language, and have
+  no cluster in common (so ``gather_across_devices`` losses stay free of false negatives).
+* The plan of epoch ``e`` is a pure function of (seed, e): resuming replays it and skips the
+  batches already trained, so the sequence continues exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybridbatch.data.training_pairs import PairSet, TrainingPairs
+from hybridbatch.errors import HybridbatchError
+
+STRATEGIES = ("x-x-mono", "x-y", "hybrid")
+LANGUAGE_WEIGHTINGS = ("uniform", "size", "smoothed")
+MONO, XY = "x-x-mono", "x-y"
+
+
+@dataclass
+class SamplingConfig:
+    """How batches are formed (see the module docstring)."""
+
+    strategy: str = "hybrid"
+    alpha: float = 0.5
+    language_weighting: str = "uniform"
+    smoothing_exponent: float = 0.5
+    batches_per_epoch: int | None = None  # default: items of all datasets // batch size
+
+    def validate(self) -> None:
+        if self.strategy not in STRATEGIES:
+            raise HybridbatchError(f"unknown strategy {self.strategy!r}; expected one of {', '.join(STRATEGIES)}")
+        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0.0 <= self.alpha <= 1.0:
+            raise HybridbatchError(f"alpha {self.alpha!r} outside [0, 1]")
+        if self.language_weighting not in LANGUAGE_WEIGHTINGS:
+            raise HybridbatchError(f"unknown language_weighting {self.language_weighting!r}; expected one of "
+                                   f"{', '.join(LANGUAGE_WEIGHTINGS)}")
+        if not self.smoothing_exponent >= 0.0:
+            raise HybridbatchError(f"smoothing_exponent {self.smoothing_exponent!r} must be >= 0")
+        if self.batches_per_epoch is not None and self.batches_per_epoch < 1:
+            raise HybridbatchError(f"batches_per_epoch {self.batches_per_epoch!r} must be >= 1")
+
+    @property
+    def mono_probability(self) -> float:
+        return {"x-x-mono": 1.0, "x-y": 0.0}.get(self.strategy, float(self.alpha))
+
+
+@dataclass(frozen=True)
+class PlannedBatch:
+    """One batch: global row indices into :class:`TrainingPairs` plus how it was drawn."""
+
+    epoch: int
+    index: int  # position in the epoch
+    dataset: str
+    batch_type: str
+    language: str | None
+    rows: np.ndarray
+
+
+class _Pool:
+    """Clusters eligible for one batch kind; each maps to its eligible groups (CSR: ``starts`` /
+    ``counts`` into ``groups``)."""
+
+    def __init__(self, eligible_groups: np.ndarray, cluster_of: np.ndarray):
+        order = np.argsort(cluster_of[eligible_groups], kind="stable")
+        self.groups = eligible_groups[order]
+        clusters, self.starts, self.counts = np.unique(cluster_of[self.groups], return_index=True,
+                                                        return_counts=True)
+        self.size = len(clusters)
+
+
+class _Stream:
+    """A pool consumed from seeded permutations, reshuffled when used up."""
+
+    def __init__(self, pool: _Pool):
+        self.pool = pool
+        self.perm = np.empty(0, dtype=np.int64)
+        self.pos = 0
+
+    def take(self, k: int, rng: np.random.Generator) -> np.ndarray:
+        """k groups from k distinct clusters (k <= pool size)."""
+        picked = self.perm[self.pos:self.pos + k]
+        self.pos += len(picked)
+        if len(picked) < k:
+            fresh = rng.permutation(self.pool.size)
+            if len(picked):  # keep this batch's clusters out of the refill
+                clash = np.isin(fresh, picked)
+                fresh = np.concatenate([fresh[~clash], fresh[clash]])
+            need = k - len(picked)
+            picked = np.concatenate([picked, fresh[:need]])
+            self.perm, self.pos = fresh, need
+        pool = self.pool
+        offset = (rng.random(k) * pool.counts[picked]).astype(np.int64)
+        return pool.groups[pool.starts[picked] + offset]
+
+
+class BatchPlanner:
+    """Plans the batches of each epoch (pure numpy; no torch)."""
+
+    def __init__(self, pairs: TrainingPairs, batch_size: int, config: SamplingConfig, *, seed: int = 0,
+                 world_size: int = 1, batches_per_epoch: int | None = None, allow_smaller: bool = False):
+        """``allow_smaller``: shrink the batch to what the smallest stream allows (validation
+        plans) instead of raising."""
+        config.validate()
+        if batch_size < 1:
+            raise HybridbatchError(f"batch size {batch_size} must be >= 1")
+        self.pairs, self.config, self.seed, self.world_size = pairs, config, int(seed), int(world_size)
+        self.mono_p = config.mono_probability
+        sizes = np.array([len(d.items) for d in pairs.datasets], dtype=float)
+        self.dataset_p = sizes / sizes.sum()
+        self._dataset_cdf = np.cumsum(self.dataset_p)
+        self.lang_p = [self._language_weights(d) for d in pairs.datasets]
+        self._lang_cdf = [np.cumsum(p) for p in self.lang_p]
+        self._pools: dict[tuple[int, int], _Pool] = {}
+        smallest = min(self._stream_sizes(d)[0] for d in pairs.datasets)
+        if allow_smaller:
+            batch_size = max(1, min(batch_size, smallest // self.world_size))
+            if batch_size < 2:
+                raise HybridbatchError("validation split too small for even one batch of 2 rows without "
+                                       "repeated groups; raise validation_fraction or set it to 0")
+        self.batch_size = int(batch_size)
+        self._check_sizes()
+        per_epoch = batches_per_epoch or config.batches_per_epoch or int(sizes.sum()) // self.batch_size
+        self.batches_per_epoch = max(self.world_size, per_epoch - per_epoch % self.world_size)
+
+    def __len__(self) -> int:
+        return self.batches_per_epoch
+
+    def plan(self, epoch: int) -> Iterator[PlannedBatch]:
+        """The batches of ``epoch``, in order (global sequence, before sharding to ranks)."""
+        rng = np.random.default_rng([self.seed, int(epoch)])
+        streams: dict[tuple[int, int], _Stream] = {}
+        step_rows = self.batch_size * self.world_size
+        index = 0
+        while index < self.batches_per_epoch:
+            d = _draw(self._dataset_cdf, rng) if len(self.dataset_p) > 1 else 0
+            ds = self.pairs.datasets[d]
+            mono = self.mono_p >= 1.0 or (self.mono_p > 0.0 and rng.random() < self.mono_p)
+            lang = _draw(self._lang_cdf[d], rng) if mono else -1
+            stream = streams.get((d, lang))
+            if stream is None:
+                stream = streams[(d, lang)] = _Stream(self._pool(d, lang))
+            groups = stream.take(step_rows, rng)
+            if mono:
+                local = ds.row_of[groups, lang, lang]
+            else:
+                x, y = _two_languages(ds.lang_item[groups] >= 0, rng)
+                local = ds.row_of[groups, x, y]
+            rows = local + self.pairs.row_offsets[d]
+            for w in range(self.world_size):
+                yield PlannedBatch(int(epoch), index, ds.name, MONO if mono else XY,
+                                   ds.languages[lang] if mono else None,
+                                   rows[w * self.batch_size:(w + 1) * self.batch_size])
+                index += 1
+
+    def plan_sequence(self, n_batches: int, start_epoch: int = 0) -> Iterator[PlannedBatch]:
+        """The first ``n_batches`` batches from ``start_epoch`` on, crossing epochs."""
+        epoch, done = start_epoch, 0
+        while done < n_batches:
+            for batch in self.plan(epoch):
+                if done == n_batches:
+                    return
+                yield batch
+                done += 1
+            epoch += 1
+
+    # ---- setup ----
+    def _language_weights(self, ds: PairSet) -> np.ndarray:
+        sizes = np.array([ds.language_sizes()[lang] for lang in ds.languages], dtype=float)
+        if self.config.language_weighting == "uniform":
+            w = np.ones_like(sizes)
+        elif self.config.language_weighting == "size":
+            w = sizes
+        else:
+            w = sizes ** self.config.smoothing_exponent
+        return w / w.sum()
+
+    def _needs_mono(self) -> bool:
+        return self.mono_p > 0.0
+
+    def _needs_xy(self) -> bool:
+        return self.mono_p < 1.0
+
+    def _pool(self, d: int, lang: int) -> _Pool:
+        """Clusters usable for mono batches in ``lang`` (``-1``: x-y batches) of dataset ``d``."""
+        pool = self._pools.get((d, lang))
+        if pool is None:
+            ds = self.pairs.datasets[d]
+            present = ds.lang_item >= 0
+            eligible = present[:, lang] if lang >= 0 else present.sum(axis=1) >= 2
+            pool = self._pools[(d, lang)] = _Pool(np.nonzero(eligible)[0], ds.cluster_of)
+        return pool
+
+    def _stream_sizes(self, ds: PairSet) -> tuple[int, list[tuple[str, int]]]:
+        """(smallest needed pool, [(label, clusters)] for every needed pool)."""
+        d = self.pairs.datasets.index(ds)
+        out = []
+        if self._needs_mono():
+            out += [(f"language {lang!r}", self._pool(d, i).size) for i, lang in enumerate(ds.languages)]
+        if self._needs_xy():
+            out.append(("x-y (groups with 2+ languages)", self._pool(d, -1).size))
+        return min(n for _, n in out), out
+
+    def _check_sizes(self) -> None:
+        need = self.batch_size * self.world_size
+        for ds in self.pairs.datasets:
+            _, streams = self._stream_sizes(ds)
+            for label, n in streams:
+                if n < need:
+                    ranks = f" x {self.world_size} ranks" if self.world_size > 1 else ""
+                    raise HybridbatchError(
+                        f"dataset {ds.name!r}, {label}: {n} groups without shared passages, too few for "
+                        f"one batch of {self.batch_size}{ranks} rows without repeated groups")
+
+
+def _draw(cdf: np.ndarray, rng: np.random.Generator) -> int:
+    """An index drawn with the probabilities whose cumulative sums are ``cdf``."""
+    return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)
+
+
+def _two_languages(present: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, an ordered pair X != Y drawn uniformly among the languages marked present."""
+    keys = rng.random(present.shape)
+    keys[~present] = -1.0
+    rows = np.arange(len(present))
+    x = keys.argmax(axis=1)
+    keys[rows, x] = -1.0
+    return x, keys.argmax(axis=1)
+
+
+def plan_record(pairs: TrainingPairs, batch: PlannedBatch) -> dict:
+    """The JSON-able description of a planned batch (one line of ``--plan-out``)."""
+    return {"epoch": batch.epoch, "index": batch.index, "batch_type": batch.batch_type, "dataset": batch.dataset,
+            "language": batch.language, "rows": [pairs.describe(int(r)) for r in batch.rows]}
+
+
+@dataclass(frozen=True)
+class CollisionStats:
+    """How often uniform random batching puts two rows of one group (or cluster) in a batch."""
+
+    batches: int
+    batch_size: int
+    batches_with_group_repeat: int
+    batches_with_cluster_repeat: int
+    mean_rows_in_repeated_groups: float  # rows per batch whose group appears more than once
+
+    @property
+    def group_repeat_rate(self) -> float:
+        return self.batches_with_group_repeat / max(self.batches, 1)
+
+    @property
+    def cluster_repeat_rate(self) -> float:
+        return self.batches_with_cluster_repeat / max(self.batches, 1)
+
+
+def random_batching_collisions(pairs: TrainingPairs, batch_size: int, *, epochs: int = 10,
+                               seed: int = 0) -> CollisionStats:
+    """Simulate sentence-transformers' default sampler (shuffle all rows, cut into batches, drop
+    the last partial one) for ``epochs`` epochs and count batches holding a repeated group."""
+    rng = np.random.default_rng(seed)
+    group_key = np.concatenate([d.row_group + 1_000_000 * i for i, d in enumerate(pairs.datasets)])
+    cluster_key = np.concatenate([d.cluster_of[d.row_group] + 1_000_000 * i for i, d in enumerate(pairs.datasets)])
+    n_full = pairs.n_rows // batch_size
+    batches = group_hits = cluster_hits = 0
+    rows_repeated = 0
+    for _ in range(epochs):
+        perm = rng.permutation(pairs.n_rows)[:n_full * batch_size].reshape(n_full, batch_size)
+        for keys, counter in ((group_key, "g"), (cluster_key, "c")):
+            k = np.sort(keys[perm], axis=1)
+            dup = k[:, 1:] == k[:, :-1]
+            hit = dup.any(axis=1)
+            if counter == "g":
+                group_hits += int(hit.sum())
+                in_repeat = np.zeros_like(k, dtype=bool)
+                in_repeat[:, 1:] |= dup
+                in_repeat[:, :-1] |= dup
+                rows_repeated += int(in_repeat.sum())
+            else:
+                cluster_hits += int(hit.sum())
+        batches += n_full
+    return CollisionStats(batches, batch_size, group_hits, cluster_hits, rows_repeated / max(batches, 1))
+
+
+class HybridSamplerFactory:
+    """The callable given as ``SentenceTransformerTrainingArguments(batch_sampler=...)``.
+
+    The trainer calls it as ``factory(dataset, batch_size=, drop_last=, valid_label_columns=,
+    generator=, seed=)`` for the train and the eval dataset; it recognises which one by identity
+    and plans over the matching :class:`TrainingPairs`. The world size is read from
+    ``torch.distributed`` when it is initialised.
+    """
+
+    def __init__(self, config: SamplingConfig, train: tuple[object, TrainingPairs],
+                 eval: tuple[object, TrainingPairs] | None = None, world_size: int | None = None):
+        self.config, self.train, self.eval, self._world_size = config, train, eval, world_size
+        self.train_sampler = None  # the HybridBatchSampler built for the training set
+
+    def __getstate__(self) -> dict:
+        # The trainer pickles its arguments (training_args.bin) with this factory inside; the
+        # datasets are not needed there.
+        return {"config": self.config, "train": None, "eval": None, "_world_size": self._world_size,
+                "train_sampler": None}
+
+    def world_size(self) -> int:
+        if self._world_size is not None:
+            return self._world_size
+        import torch.distributed as dist
+
+        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+    def __call__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns=None, generator=None,
+                 seed: int = 0):
+        if self.train is None:
+            raise HybridbatchError("this batch sampler factory was restored from a pickle and holds no data")
+        if dataset is self.train[0]:
+            planner = BatchPlanner(self.train[1], batch_size, self.config, seed=seed, world_size=self.world_size())
+            self.train_sampler = __getattr__("HybridBatchSampler")(dataset, planner, drop_last=drop_last)
+            return self.train_sampler
+        if self.eval is not None and dataset is self.eval[0]:
+            pairs = self.eval[1]
+            config = dataclasses.replace(self.config, batches_per_epoch=None)
+            planner = BatchPlanner(pairs, batch_size, config, seed=seed, world_size=self.world_size(),
+                                   allow_smaller=True)
+            return __getattr__("HybridBatchSampler")(dataset, planner, drop_last=drop_last, fixed_epoch=0)
+        raise HybridbatchError("the batch sampler was asked for a dataset it does not know")
+
+
+def _define_sampler_class() -> type:
+    # sentence-transformers takes seconds to import; only training needs this class.
+    from sentence_transformers.base.sampler import DefaultBatchSampler
+
+    class HybridBatchSampler(DefaultBatchSampler):
+        """sentence-transformers batch sampler over a :class:`BatchPlanner` (yields global row
+        lists). ``set_epoch`` selects the plan; ``fixed_epoch`` pins it (validation batches are
+        the same at every evaluation)."""
+
+        def __init__(self, dataset, planner: BatchPlanner, *, drop_last: bool = True,
+                     fixed_epoch: int | None = None):
+            super().__init__(dataset, batch_size=planner.batch_size, drop_last=drop_last, seed=planner.seed)
+            self.planner = planner
+            self.fixed_epoch = fixed_epoch
+
+        def __iter__(self) -> Iterator[list[int]]:
+            epoch = self.epoch if self.fixed_epoch is None else self.fixed_epoch
+            for batch in self.planner.plan(epoch):
+                yield batch.rows.tolist()
+
+        def __len__(self) -> int:
+            return len(self.planner)
+
+    HybridBatchSampler.__module__ = __name__
+    HybridBatchSampler.__qualname__ = "HybridBatchSampler"
+    return HybridBatchSampler
+
+
+def __getattr__(name: str):
+    if name == "HybridBatchSampler":
+        globals()[name] = _define_sampler_class()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
