@@ -69,3 +69,18 @@ def test_identity_changes_with_the_tokenizer(tiny_model_dir):
     before = SentenceTransformerEncoder(model, show_progress=False).identity
     model.tokenizer.backend_tokenizer.normalizer = normalizers.Lowercase()
     assert SentenceTransformerEncoder(model, show_progress=False).identity != before
+
+
+def test_int8_model_has_its_own_identity_and_encodes(tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    from hybridbatch.models.quantize import quantize_int8
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    int8 = quantize_int8(model)
+    a = SentenceTransformerEncoder(model, show_progress=False)
+    b = SentenceTransformerEncoder(int8, show_progress=False)
+    assert a.identity != b.identity
+    assert b.identity == SentenceTransformerEncoder(int8, show_progress=False).identity
+    vectors, n = encode_texts(b, ["paris is the capital"], "passage")
+    assert n == 1 and vectors.shape == (1, 32)

@@ -42,20 +42,31 @@ def model_fingerprint(model) -> str:
     """sha256 over a torch module's state dict (names, shapes, dtypes, bytes).
 
     Independent of where the model was loaded from, so a copied folder hits the same cache and
-    a fine-tuned one never does.
+    a fine-tuned one never does. Quantized modules (packed weights, dtype entries) are covered too.
     """
+    digest = hashlib.sha256()
+    for name, value in model.state_dict().items():
+        _digest_value(digest, value, name)
+    return digest.hexdigest()[:24]
+
+
+def _digest_value(digest, value, name: str = "") -> None:
     import torch
 
-    digest = hashlib.sha256()
-    for name, tensor in model.state_dict().items():
-        t = tensor.detach().cpu().contiguous()
+    if isinstance(value, (tuple, list)):
+        for item in value:
+            _digest_value(digest, item, name)
+    elif torch.is_tensor(value):
+        t = value.detach().cpu()
+        if t.is_quantized:
+            t = t.dequantize()
+        t = t.contiguous()
         digest.update(f"{name}|{tuple(t.shape)}|{t.dtype}".encode())
         if t.dtype == torch.bfloat16:
             t = t.to(torch.float32)
-        if t.is_quantized:
-            t = t.dequantize()
         digest.update(t.numpy().tobytes())
-    return digest.hexdigest()[:24]
+    else:
+        digest.update(f"{name}|{value!r}".encode())
 
 
 def tokenizer_fingerprint(model) -> str:
