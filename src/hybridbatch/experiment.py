@@ -30,7 +30,6 @@ class EvaluateSpec:
     candidate_text: str = "sentence"
     batch_size: int = 64
     max_seq_length: int | None = None
-    int8: bool = False
 
 
 @dataclass
@@ -161,7 +160,7 @@ def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, e
     e = cfg.evaluate
     run_evaluation(EvaluationConfig(benchmark=benchmark, model=model, languages=e.languages,
                                     candidate_text=e.candidate_text, batch_size=e.batch_size,
-                                    max_seq_length=e.max_seq_length, int8=e.int8, extra=extra), out)
+                                    max_seq_length=e.max_seq_length, extra=extra), out)
 
 
 def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None) -> Path:

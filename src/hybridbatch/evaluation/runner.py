@@ -36,7 +36,6 @@ class EvaluationConfig:
     max_seq_length: int | None = None
     query_prefix: str | None = None
     passage_prefix: str | None = None
-    int8: bool = False
     cache: bool = True
     data_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -64,10 +63,6 @@ def build_encoder(cfg: EvaluationConfig):
     from hybridbatch.models.loading import load_model
 
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
-    if cfg.int8:
-        from hybridbatch.models.quantize import quantize_int8
-
-        model = quantize_int8(model)
     return SentenceTransformerEncoder(model, query_prompt=cfg.query_prefix, passage_prompt=cfg.passage_prefix,
                                       batch_size=cfg.batch_size, label=cfg.model or "")
 
