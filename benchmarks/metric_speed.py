@@ -17,7 +17,7 @@ import time
 import numpy as np
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
-from hybridbatch.evaluation import score_lareqa
+from hybridbatch.evaluation.lareqa_scoring import score_lareqa
 
 LANGS = ["ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"]
 

@@ -141,7 +141,11 @@ def train_run(spec: RunSpec, cfg: ExperimentConfig, run_dir: Path) -> Path:
     if spec.alpha is not None:
         argv += ["--alpha", str(spec.alpha)]
     for key, value in cfg.train_overrides.items():
-        argv += [f"--{key.replace('_', '-')}", str(value)]
+        flag = f"--{key.replace('_', '-')}"
+        if isinstance(value, bool):  # switches: present when true
+            argv += [flag] if value else []
+        else:
+            argv += [flag, str(value)]
     if train_dir.exists():
         argv.append("--resume")
     code = cli_main(argv)

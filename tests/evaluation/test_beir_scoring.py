@@ -10,8 +10,7 @@ import pytest
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation import score_beir
-from hybridbatch.evaluation.beir_scoring import search_top
+from hybridbatch.evaluation.beir_scoring import score_beir, search_top
 from hybridbatch.evaluation.metrics import order_by_rule
 
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
-from hybridbatch.evaluation import score_lareqa
 from hybridbatch.evaluation.bias import language_bias, rank_distance
+from hybridbatch.evaluation.lareqa_scoring import score_lareqa
 
 
 def test_rank_distance_per_query():

@@ -10,8 +10,7 @@ import pytest
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation import score_lareqa
-from hybridbatch.evaluation.lareqa_scoring import language_indices, relevant_ranks
+from hybridbatch.evaluation.lareqa_scoring import language_indices, relevant_ranks, score_lareqa
 from hybridbatch.evaluation.metrics import average_precision, order_by_rule, ranks_by_rule
 
 LANGS = ["a", "b", "c"]

@@ -30,6 +30,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--mini-batch-size", type=int, help="GradCache mini-batch (cached-mnrl)")
     p.add_argument("--validation-fraction", type=float)
     p.add_argument("--language-weighting", help="X-X-mono language draw: uniform | size | smoothed")
+    p.add_argument("--freeze-word-embeddings", action="store_true", default=None,
+                   help="do not train the word-embedding matrix (saves time and memory on CPU)")
     p.add_argument("--eval-benchmark", metavar="SPECS",
                    help="comma-separated benchmarks to check for leakage (replaces eval_benchmarks)")
     p.add_argument("--out", help="run folder (config output_dir)")
@@ -58,7 +60,8 @@ def apply_overrides(config, args: argparse.Namespace):
              ("eval_steps", config.training, "eval_steps"), ("loss", config.training, "loss"),
              ("mini_batch_size", config.training, "mini_batch_size"),
              ("validation_fraction", config, "validation_fraction"),
-             ("language_weighting", config.sampling, "language_weighting")]
+             ("language_weighting", config.sampling, "language_weighting"),
+             ("freeze_word_embeddings", config.training, "freeze_word_embeddings")]
     for opt, target, attr in pairs:
         value = getattr(args, opt, None)
         if value is not None:

@@ -1,6 +1,5 @@
-"""Scoring: LAReQA settings (Mo. / Cr. / Mul.), language bias, and BEIR-style metrics."""
+"""Scoring: LAReQA settings (Mo. / Cr. / Mul.), language bias, and BEIR-style metrics.
 
-from hybridbatch.evaluation.beir_scoring import score_beir
-from hybridbatch.evaluation.lareqa_scoring import score_lareqa
-
-__all__ = ["score_beir", "score_lareqa"]
+Import the scorers from their modules (``lareqa_scoring.score_lareqa``, ``beir_scoring.score_beir``);
+this package file stays empty so that LAReQA scoring never loads faiss.
+"""
