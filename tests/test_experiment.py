@@ -90,3 +90,13 @@ def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys)
     # the report command reproduces the comparison from the folders
     assert main(["report", str(out), "--out", str(tmp_path / "rep"), "--resamples", "200"]) == 0
     assert "| hybrid α=0.5 | 2 |" in (tmp_path / "rep" / "summary.md").read_text()
+
+
+def test_a_run_folder_is_not_reused_with_other_settings(tmp_path):
+    from hybridbatch.experiment import _check_same_settings
+    from hybridbatch.outputs import write_json
+
+    write_json(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
+    _check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
+    with pytest.raises(HybridbatchError, match="another train overrides"):
+        _check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})

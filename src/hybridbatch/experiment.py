@@ -167,6 +167,19 @@ def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, e
                                     max_seq_length=e.max_seq_length, extra=extra), out)
 
 
+def _check_same_settings(path: Path, settings: dict[str, Any]) -> None:
+    """A run folder is reused only by the same run: same training config text and overrides."""
+    import json
+
+    if not path.is_file():
+        return
+    before = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("train_config", "train_overrides"):
+        if key in before and before[key] != settings[key]:
+            raise HybridbatchError(f"this run was made with another {key.replace('_', ' ')}; use a new --out "
+                                   "or remove the run folder", path=path.parent)
+
+
 def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None) -> Path:
     """Run every unfinished step of the grid, then write ``<out>/summary``; returns ``out``."""
     from hybridbatch.reporting.compare import load_record, write_comparison
@@ -196,7 +209,10 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         run_dir.mkdir(exist_ok=True)
         extra = {"label": spec.label, "run_id": spec.run_id, "strategy": spec.strategy, "alpha": spec.alpha,
                  "seed": spec.seed, "train": spec.train}
-        write_json(run_dir / "run.json", extra)
+        settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
+                    "train_overrides": cfg.train_overrides}
+        _check_same_settings(run_dir / "run.json", settings)
+        write_json(run_dir / "run.json", settings)
         started = time.perf_counter()
         model = train_run(spec, cfg, run_dir)
         timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
