@@ -87,6 +87,13 @@ def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys)
     assert all(0.0 < row["p"] <= 1.0 for row in data["significance"])
     timing = json.loads((out / "timing.json").read_text())
     assert "toy-hybrid-a0.5-s2/train" in timing
+    # a run whose evaluations are all finished is not retrained, even without its model folder
+    import shutil
+
+    shutil.rmtree(out / "toy-x-y-s1" / "train" / "model")
+    assert main(["experiment", "--config", str(exp), "--out", str(out)]) == 0
+    assert not (out / "toy-x-y-s1" / "train" / "model").exists()
+    assert (first / "results.json").stat().st_mtime_ns == stamp
     # the report command reproduces the comparison from the folders
     assert main(["report", str(out), "--out", str(tmp_path / "rep"), "--resamples", "200"]) == 0
     assert "| hybrid α=0.5 | 2 |" in (tmp_path / "rep" / "summary.md").read_text()

@@ -214,12 +214,15 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         _check_same_settings(run_dir / "run.json", settings)
         write_json(run_dir / "run.json", settings)
         started = time.perf_counter()
-        model = train_run(spec, cfg, run_dir)
-        timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
+        pending = [b for b in cfg.evaluate.benchmarks if not (run_dir / f"eval-{b}" / "results.json").is_file()]
+        model = train_run(spec, cfg, run_dir) if pending else None  # every evaluation done: nothing to train
+        if pending:
+            timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
         for bench in cfg.evaluate.benchmarks:
             started = time.perf_counter()
-            evaluate_run(str(model), bench, cfg, run_dir / f"eval-{bench}", extra)
-            timing.setdefault(f"{spec.run_id}/eval-{bench}", round(time.perf_counter() - started, 1))
+            if bench in pending:
+                evaluate_run(str(model), bench, cfg, run_dir / f"eval-{bench}", extra)
+                timing.setdefault(f"{spec.run_id}/eval-{bench}", round(time.perf_counter() - started, 1))
             eval_dirs.append(run_dir / f"eval-{bench}")
         write_json(timing_path, timing)
     write_json(timing_path, timing)
