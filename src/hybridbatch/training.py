@@ -24,6 +24,7 @@ from pathlib import Path
 from hybridbatch.data.training_pairs import PairSet, TrainingPairs, pairs_from_benchmark, read_pairs_jsonl
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.leakage import LeakageReport, check_leakage
+from hybridbatch.outputs import write_text
 from hybridbatch.sampling import BatchPlanner, HybridSamplerFactory
 from hybridbatch.train_config import PAPER_PROMPTS, TrainConfig, dump_yaml, to_dict
 
@@ -127,7 +128,7 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
         from hybridbatch.outputs import provenance, write_json
 
         out.mkdir(parents=True, exist_ok=True)
-        _write_text(out / "config.yaml", dump_yaml(config))
+        write_text(out / "config.yaml", dump_yaml(config))
         write_json(out / "run.json", provenance(to_dict(config)))
         if reports:
             write_json(out / "leakage.json", [r.to_dict() for r in reports])
@@ -271,8 +272,8 @@ def save_model(model, folder: Path, config: TrainConfig, data: PreparedData, pro
         model.save(str(tmp))
         card = tmp / "README.md"
         text = card.read_text(encoding="utf-8") if card.exists() else ""
-        _write_text(card, _insert_card_section(text, model_card_section(config, data, prompts, steps, best)))
-        _write_text(tmp / "hybridbatch_config.yaml", dump_yaml(config))
+        write_text(card, _insert_card_section(text, model_card_section(config, data, prompts, steps, best)))
+        write_text(tmp / "hybridbatch_config.yaml", dump_yaml(config))
         write_json(tmp / "hybridbatch_run.json", provenance(to_dict(config)) | {"global_step": steps,
                                                                                 "best_checkpoint": best})
 
@@ -384,10 +385,6 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 
-def _write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _world_size() -> int:

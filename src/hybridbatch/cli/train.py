@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -94,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
 
 def plan(config, args: argparse.Namespace) -> None:
     """Check data, sampler sizes and leakage; print a summary; write the plan if asked."""
+    from hybridbatch.outputs import write_text
     from hybridbatch.sampling import plan_record
     from hybridbatch.training import leakage_reports, make_planner, prepare_data
 
@@ -114,13 +114,6 @@ def plan(config, args: argparse.Namespace) -> None:
     if args.plan_out:
         out = Path(args.plan_out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=out.name, suffix=".tmp", dir=out.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                for b in batches:
-                    handle.write(json.dumps(plan_record(data.train, b), ensure_ascii=False) + "\n")
-            os.replace(tmp, out)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_text(out, "".join(json.dumps(plan_record(data.train, b), ensure_ascii=False) + "\n"
+                                for b in batches))
         print(f"plan: {out}")
