@@ -84,3 +84,26 @@ def test_int8_model_has_its_own_identity_and_encodes(tiny_model_dir):
     assert b.identity == SentenceTransformerEncoder(int8, show_progress=False).identity
     vectors, n = encode_texts(b, ["paris is the capital"], "passage")
     assert n == 1 and vectors.shape == (1, 32)
+
+
+def test_bf16_encoding_has_its_own_identity_and_stays_close_to_fp32(tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    fp32 = SentenceTransformerEncoder(model, show_progress=False)
+    bf16 = SentenceTransformerEncoder(model, show_progress=False, precision="bf16")
+    assert fp32.identity != bf16.identity
+    texts = ["paris is the capital", "berlin liegt an der spree", "el agua hierve a cien grados"]
+    a, b = fp32.encode_passages(texts), bf16.encode_passages(texts)
+    assert b.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)  # normalised in fp32
+    cosines = (a * b).sum(axis=1)
+    assert cosines.min() > 0.99 and not np.array_equal(a, b)
+
+
+def test_unknown_precision_is_refused(tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    with pytest.raises(HybridbatchError, match="unknown precision 'fp8'"):
+        SentenceTransformerEncoder(model, precision="fp8")

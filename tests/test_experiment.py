@@ -107,3 +107,18 @@ def test_a_run_folder_is_not_reused_with_other_settings(tmp_path):
     _check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
     with pytest.raises(HybridbatchError, match="another train overrides"):
         _check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})
+
+
+def test_a_finished_evaluation_is_not_reused_with_another_precision(tmp_path):
+    from hybridbatch.evaluation.runner import EvaluationConfig
+    from hybridbatch.experiment import _check_same_evaluation
+    from hybridbatch.outputs import write_json
+
+    old = {"benchmark": "xquad-r", "languages": None, "candidate_text": "sentence", "max_seq_length": None}
+    write_json(tmp_path / "config.json", {"config": old})  # written before precision existed: fp32
+    _check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
+    with pytest.raises(HybridbatchError, match="precision='fp32', the experiment asks for 'bf16'"):
+        _check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m", precision="bf16"))
+    (tmp_path / "config.json").unlink()
+    with pytest.raises(HybridbatchError, match="without a readable config.json"):
+        _check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
@@ -55,6 +56,7 @@ def test_shipped_configs_hold_the_paper_settings():
     ({"sampling": {"alpah": 0.5}}, "unknown config key 'sampling.alpah'"),
     ({"training": {"batch_size": "big"}}, "'training.batch_size' should be int"),
     ({"datasets": [{"jsonl": "a.jsonl", "benchmark": "mlqa-r"}]}, "exactly one of"),
+    ({"training": {"precision": "fp16"}}, "training.precision 'fp16'; expected fp32 or bf16"),
 ])
 def test_config_errors_name_the_key(tmp_path, patch, message):
     data = _config_dict(tmp_path) | patch
@@ -269,9 +271,17 @@ def test_prompt_modes():
         resolve_prompts(Bare(), "model")
 
 
-def test_train_command_with_a_model_folder(tmp_path, tiny_model_dir, capsys):
+@pytest.mark.parametrize("precision", ["fp32", "bf16"])
+def test_train_command_with_a_model_folder(tmp_path, tiny_model_dir, capsys, precision):
     pytest.importorskip("hybridbatch.models.loading")
+    from safetensors.numpy import load_file
+
     cfg = write_config(tmp_path / "train.yaml", _config_dict(tmp_path) | {"validation_fraction": 0.0})
-    assert main(["train", "--config", str(cfg), "--model", str(tiny_model_dir), "--max-steps", "2"]) == 0
+    assert main(["train", "--config", str(cfg), "--model", str(tiny_model_dir), "--max-steps", "2",
+                 "--precision", precision]) == 0
     assert "trained 2 steps" in capsys.readouterr().out
     assert (tmp_path / "run" / "model" / "README.md").is_file()
+    saved = load_file(str(tmp_path / "run" / "model" / "model.safetensors"))
+    assert {str(v.dtype) for v in saved.values()} == {"float32"}  # mixed precision keeps fp32 weights
+    before = load_file(str(tiny_model_dir / "model.safetensors"))
+    assert any(not np.array_equal(before[k], saved[k]) for k in saved if k in before)

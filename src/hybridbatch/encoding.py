@@ -22,6 +22,7 @@ from hybridbatch.settings import cache_dir
 
 log = logging.getLogger(__name__)
 Side = Literal["query", "passage"]
+PRECISIONS = ("fp32", "bf16")
 
 
 @runtime_checkable
@@ -86,12 +87,17 @@ class SentenceTransformerEncoder:
     """An :class:`Encoder` over a sentence-transformers model.
 
     ``query_prompt`` / ``passage_prompt`` are literal prefixes; ``None`` means the model's own
-    ``query`` / ``passage`` prompt if it has one, else no prefix.
+    ``query`` / ``passage`` prompt if it has one, else no prefix. ``precision`` "bf16" runs the
+    forward pass under CPU/GPU bfloat16 autocast (weights stay fp32; vectors are returned as fp32);
+    it is part of the identity, so fp32 and bf16 vectors never share a cache.
     """
 
     def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
-                 batch_size: int = 64, show_progress: bool = True, label: str = ""):
+                 batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "fp32"):
+        if precision not in PRECISIONS:
+            raise HybridbatchError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
         self.model = model
+        self.precision = precision
         prompts = getattr(model, "prompts", {}) or {}
         self.query_prompt = query_prompt if query_prompt is not None else prompts.get("query", "")
         self.passage_prompt = passage_prompt if passage_prompt is not None else prompts.get("passage", "")
@@ -107,6 +113,7 @@ class SentenceTransformerEncoder:
                 model_fingerprint(self.model), tokenizer_fingerprint(self.model),
                 repr(self.query_prompt), repr(self.passage_prompt),
                 str(self.model.max_seq_length),
+                *([] if self.precision == "fp32" else [self.precision]),  # fp32 keeps its old identity
             ]).encode()).hexdigest()[:24]
         return self._identity
 
@@ -126,10 +133,13 @@ class SentenceTransformerEncoder:
         if self.show_progress:
             log.info("encoding %d %s", len(texts), what)
         # sentence-transformers sorts by length, batches and runs under torch.inference_mode.
-        vectors = self.model.encode(list(texts), prompt=prompt or None, batch_size=self.batch_size,
-                                    show_progress_bar=self.show_progress, convert_to_numpy=True,
-                                    normalize_embeddings=True)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+        device_type = "cuda" if str(self.model.device).startswith("cuda") else "cpu"
+        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            vectors = self.model.encode(list(texts), prompt=prompt or None, batch_size=self.batch_size,
+                                        show_progress_bar=self.show_progress, convert_to_tensor=True,
+                                        normalize_embeddings=False)
+        vectors = torch.nn.functional.normalize(vectors.float(), p=2, dim=1)  # in fp32 whatever the precision
+        return np.ascontiguousarray(vectors.cpu().numpy(), dtype=np.float32)
 
 
 class EmbeddingCache:

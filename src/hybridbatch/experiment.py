@@ -30,6 +30,7 @@ class EvaluateSpec:
     candidate_text: str = "sentence"
     batch_size: int = 64
     max_seq_length: int | None = None
+    precision: str = "fp32"           # fp32 | bf16 (autocast); part of the embedding-cache identity
 
 
 @dataclass
@@ -159,12 +160,29 @@ def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, e
     """Evaluate one model on one benchmark unless that evaluation is already finished."""
     from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
 
-    if (out / "results.json").is_file():
-        return
     e = cfg.evaluate
-    run_evaluation(EvaluationConfig(benchmark=benchmark, model=model, languages=e.languages,
-                                    candidate_text=e.candidate_text, batch_size=e.batch_size,
-                                    max_seq_length=e.max_seq_length, extra=extra), out)
+    eval_cfg = EvaluationConfig(benchmark=benchmark, model=model, languages=e.languages,
+                                candidate_text=e.candidate_text, batch_size=e.batch_size,
+                                max_seq_length=e.max_seq_length, precision=e.precision, extra=extra)
+    if (out / "results.json").is_file():
+        _check_same_evaluation(out, eval_cfg)
+        return
+    run_evaluation(eval_cfg, out)
+
+
+def _check_same_evaluation(out: Path, eval_cfg) -> None:
+    """A finished evaluation is reused only if it was made with the same evaluation settings."""
+    import json
+
+    try:
+        stored = json.loads((out / "config.json").read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise HybridbatchError(f"finished evaluation without a readable config.json ({exc})", path=out) from exc
+    for key in ("benchmark", "languages", "candidate_text", "max_seq_length", "precision"):
+        want, have = getattr(eval_cfg, key), stored.get(key, "fp32" if key == "precision" else None)
+        if want != have:
+            raise HybridbatchError(f"finished evaluation was made with {key}={have!r}, the experiment asks for "
+                                   f"{want!r}; use another --out or delete the folder", path=out)
 
 
 def _check_same_settings(path: Path, settings: dict[str, Any]) -> None:

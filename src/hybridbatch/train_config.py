@@ -72,6 +72,7 @@ class TrainingConfig:
     gather_across_devices: bool = False
     prompts: str = "auto"  # auto: the model's query/passage prompts if any, else paper; model; paper; none
     freeze_word_embeddings: bool = False
+    precision: str = "fp32"  # fp32 | bf16 (mixed precision: bfloat16 autocast, fp32 master weights)
     eval_steps: int = 100  # validation loss + checkpoint every eval_steps
     logging_steps: int = 10
     early_stopping_patience: int | None = 3  # evaluations without improvement; null = off
@@ -105,6 +106,7 @@ class TrainConfig:
         t = self.training
         checks = [
             (t.loss in LOSSES, f"training.loss {t.loss!r}; expected one of {', '.join(LOSSES)}"),
+            (t.precision in ("fp32", "bf16"), f"training.precision {t.precision!r}; expected fp32 or bf16"),
             (t.prompts in PROMPT_MODES, f"training.prompts {t.prompts!r}; expected one of {', '.join(PROMPT_MODES)}"),
             (t.batch_size >= 2, f"training.batch_size {t.batch_size} must be >= 2"),
             (t.max_steps >= 1, f"training.max_steps {t.max_steps} must be >= 1"),

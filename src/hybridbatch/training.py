@@ -185,6 +185,7 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
         logging_steps=t.logging_steps,
         report_to="none",
         dataloader_drop_last=True,
+        bf16=t.precision == "bf16",  # on CPU: torch.autocast(bfloat16), weights and optimizer stay fp32
         use_cpu=not torch.cuda.is_available(),  # also selects gloo DDP across CPU processes
         dataloader_pin_memory=torch.cuda.is_available(),
         disable_tqdm=True,

@@ -65,6 +65,19 @@ def test_model_route_then_cache_encodes_nothing(tmp_path, tiny_model_dir):
         assert third["summary"][setting]["map"] == pytest.approx(first["summary"][setting]["map"], abs=1e-5)
 
 
+def test_bf16_evaluation_records_its_precision_and_uses_its_own_cache(tmp_path, tiny_model_dir):
+    args = ["evaluate", "--model", str(tiny_model_dir), "--benchmark", LAREQA, "--batch-size", "8"]
+    assert main(args + ["--out", str(tmp_path / "fp32")]) == 0
+    assert main(args + ["--out", str(tmp_path / "bf16"), "--precision", "bf16"]) == 0
+    fp32 = json.loads((tmp_path / "fp32" / "results.json").read_text())
+    bf16 = json.loads((tmp_path / "bf16" / "results.json").read_text())
+    assert bf16["timing"]["texts_encoded"] == fp32["timing"]["texts_encoded"] > 0  # no fp32 vectors reused
+    config = json.loads((tmp_path / "bf16" / "config.json").read_text())["config"]
+    assert config["precision"] == "bf16"
+    for setting in ("mo", "cr", "mul"):
+        assert bf16["summary"][setting]["map"] == pytest.approx(fp32["summary"][setting]["map"], abs=0.05)
+
+
 def test_beir_benchmark_with_model(tmp_path, tiny_model_dir):
     out = tmp_path / "beir"
     assert main(["evaluate", "--model", str(tiny_model_dir), "--benchmark", BEIR, "--out", str(out)]) == 0

@@ -36,6 +36,7 @@ class EvaluationConfig:
     max_seq_length: int | None = None
     query_prefix: str | None = None
     passage_prefix: str | None = None
+    precision: str = "fp32"
     cache: bool = True
     data_dir: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -48,6 +49,8 @@ class EvaluationConfig:
                                    "(expected sentence or sentence+context)")
         if self.batch_size < 1:
             raise HybridbatchError(f"--batch-size must be positive, got {self.batch_size}")
+        if self.precision not in ("fp32", "bf16"):
+            raise HybridbatchError(f"unknown --precision {self.precision!r} (expected fp32 or bf16)")
 
 
 def candidate_texts(bench: Benchmark, mode: CandidateText) -> list[str]:
@@ -64,7 +67,7 @@ def build_encoder(cfg: EvaluationConfig):
 
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
     return SentenceTransformerEncoder(model, query_prompt=cfg.query_prefix, passage_prompt=cfg.passage_prefix,
-                                      batch_size=cfg.batch_size, label=cfg.model or "")
+                                      batch_size=cfg.batch_size, label=cfg.model or "", precision=cfg.precision)
 
 
 def embed_benchmark(bench: Benchmark, cfg: EvaluationConfig, encoder=None) -> tuple[np.ndarray, np.ndarray,
