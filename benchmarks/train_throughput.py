@@ -34,6 +34,8 @@ def run(sampler: str, args) -> dict:
     config.training.batch_size = args.batch_size
     config.training.max_steps = args.steps
     config.training.loss = args.loss
+    config.training.precision = args.precision
+    config.training.freeze_word_embeddings = args.freeze_word_embeddings
     config.training.eval_steps = 10 ** 6
     config.validation_fraction = 0.0
     data = prepare_data(config, args.data_dir)
@@ -83,21 +85,26 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--steps", type=int, default=5, help="steps per run; the first is warm-up")
     parser.add_argument("--loss", default="mnrl", choices=["mnrl", "cached-mnrl"])
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--freeze-word-embeddings", action="store_true")
+    parser.add_argument("--samplers", default="hybrid,default", help="which samplers to time")
     parser.add_argument("--out", help="write the numbers as JSON")
     args = parser.parse_args()
     if args.steps < 2:
         parser.error("--steps must be at least 2 (the first step is warm-up)")
 
-    results = [run("hybrid", args), run("default", args)]
-    ratio = results[0]["pairs_per_second"] / results[1]["pairs_per_second"]
+    results = [run(name, args) for name in args.samplers.split(",")]
+    ratio = (results[0]["pairs_per_second"] / results[1]["pairs_per_second"]) if len(results) == 2 else None
     for r in results:
         print(f"{r['sampler']:>7} sampler: {r['pairs_per_second']:.2f} pairs/s (median step; mean "
               f"{r['pairs_per_second_mean']:.2f}), {r['padded_tokens_per_batch']:.0f} padded tokens per batch, "
               f"{r['tokens_per_second']:.0f} tokens/s; steps {r['step_seconds']}")
-    print(f"hybrid / default = {ratio:.3f} (model {args.model}, batch {args.batch_size}, loss {args.loss})")
+    settings = f"model {args.model}, batch {args.batch_size}, loss {args.loss}, precision {args.precision}"
+    print(f"hybrid / default = {ratio:.3f} ({settings})" if ratio else settings)
     if args.out:
         Path(args.out).write_text(json.dumps({"runs": results, "ratio": ratio, "model": args.model,
-                                              "batch_size": args.batch_size, "loss": args.loss}, indent=2) + "\n")
+                                              "batch_size": args.batch_size, "loss": args.loss,
+                                              "precision": args.precision}, indent=2) + "\n")
 
 
 if __name__ == "__main__":
