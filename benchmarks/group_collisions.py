@@ -24,9 +24,9 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=10)
     args = parser.parse_args()
 
-    from hybridbatch.sampling import random_batching_collisions
-    from hybridbatch.train_config import load_config
-    from hybridbatch.training import prepare_data
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from hybridbatch.training.planner import random_batching_collisions
 
     data = prepare_data(load_config(args.config), args.data_dir)
     stats = random_batching_collisions(data.train, args.batch_size, epochs=args.epochs)

@@ -20,8 +20,9 @@ import torch
 
 from hybridbatch.encoding import SentenceTransformerEncoder
 from hybridbatch.models.loading import load_model
-from hybridbatch.train_config import load_config
-from hybridbatch.training import prepare_data, resolve_prompts
+from hybridbatch.training.config import load_config
+from hybridbatch.training.data import prepare_data
+from hybridbatch.training.trainer import resolve_prompts
 
 REPO = Path(__file__).resolve().parents[1]
 

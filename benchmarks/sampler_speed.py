@@ -36,7 +36,7 @@ def step_seconds(config, data, model_spec: str, steps: int) -> list[float]:
     from transformers import TrainerCallback
 
     from hybridbatch.models.loading import load_model
-    from hybridbatch.training import build_trainer, resolve_prompts
+    from hybridbatch.training.trainer import build_trainer, resolve_prompts
 
     times: list[float] = []
 
@@ -68,12 +68,13 @@ def main() -> None:
     parser.add_argument("--out", help="write the numbers as JSON")
     args = parser.parse_args()
 
-    from hybridbatch.train_config import load_config
-    from hybridbatch.training import make_planner, prepare_data
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from hybridbatch.training.planner import BatchPlanner
 
     config = load_config(args.config)
     data = prepare_data(config, args.data_dir)
-    planner = make_planner(config, data)
+    planner = BatchPlanner.for_training(config, data.train)
     total = plan_seconds(planner, args.batches)
     per_batch = total / args.batches
     result = {"batches": args.batches, "batch_size": planner.batch_size, "training_rows": data.train.n_rows,

@@ -27,8 +27,9 @@ def run(sampler: str, args) -> dict:
     from transformers import TrainerCallback
 
     from hybridbatch.models.loading import load_model
-    from hybridbatch.train_config import load_config
-    from hybridbatch.training import build_trainer, prepare_data, resolve_prompts
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from hybridbatch.training.trainer import build_trainer, resolve_prompts
 
     config = load_config(args.config)
     config.training.batch_size = args.batch_size

@@ -1,8 +1,10 @@
 """The one path that turns texts into vectors: sorted-by-length batches, an on-disk cache, progress.
 
 Contract: every encoder returns float32 arrays of shape (n, dim), rows L2-normalised, in the order
-of the input texts. Queries and passages may get different prefixes (prompts). Evaluation,
-training-time validation and search all encode through :func:`encode_texts`.
+of the input texts. Queries and passages may get different prefixes (prompts). Evaluation encodes
+through :func:`encode_texts` with the cache; the training-time evaluator
+(:class:`hybridbatch.evaluation.st_evaluator.RetrievalEvaluator`) through it without the cache (the
+weights change between calls); search will encode through it too.
 """
 
 from __future__ import annotations
@@ -17,17 +19,18 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from hybridbatch.config import PRECISIONS
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint
 from hybridbatch.settings import cache_dir
 
 log = logging.getLogger(__name__)
 Side = Literal["query", "passage"]
-PRECISIONS = ("fp32", "bf16")
 
 
 @runtime_checkable
 class Encoder(Protocol):
-    """What evaluation, validation and search need from a model."""
+    """What evaluation and training-time validation need from a model (and search will)."""
 
     @property
     def identity(self) -> str:
@@ -37,50 +40,6 @@ class Encoder(Protocol):
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray: ...
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray: ...
-
-
-def model_fingerprint(model) -> str:
-    """sha256 over a torch module's state dict (names, shapes, dtypes, bytes).
-
-    Independent of where the model was loaded from, so a copied folder hits the same cache and
-    a fine-tuned one never does. Quantized modules (packed weights, dtype entries) are covered too.
-    """
-    digest = hashlib.sha256()
-    for name, value in model.state_dict().items():
-        _digest_value(digest, value, name)
-    return digest.hexdigest()[:24]
-
-
-def _digest_value(digest, value, name: str = "") -> None:
-    import torch
-
-    if isinstance(value, (tuple, list)):
-        for item in value:
-            _digest_value(digest, item, name)
-    elif torch.is_tensor(value):
-        t = value.detach().cpu()
-        if t.is_quantized:
-            t = t.dequantize()
-        t = t.contiguous()
-        digest.update(f"{name}|{tuple(t.shape)}|{t.dtype}".encode())
-        if t.dtype == torch.bfloat16:
-            t = t.to(torch.float32)
-        digest.update(t.numpy().tobytes())
-    else:
-        digest.update(f"{name}|{value!r}".encode())
-
-
-def tokenizer_fingerprint(model) -> str:
-    """sha256 of the fast tokenizer's full JSON (vocabulary, normaliser, templates), or of its vocab."""
-    tokenizer = getattr(model, "tokenizer", None)
-    backend = getattr(tokenizer, "backend_tokenizer", None)
-    if backend is not None:
-        text = backend.to_str()
-    elif tokenizer is not None and hasattr(tokenizer, "get_vocab"):
-        text = repr(sorted(tokenizer.get_vocab().items()))
-    else:
-        text = ""
-    return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
 class SentenceTransformerEncoder:

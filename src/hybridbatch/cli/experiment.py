@@ -19,7 +19,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.experiment import expand_grid, load_experiment, run_experiment
+    from hybridbatch.experiment.config import expand_grid, load_experiment
+    from hybridbatch.experiment.runner import run_experiment
 
     cfg = load_experiment(Path(args.config))
     if args.list:

@@ -35,8 +35,8 @@ def load_training_sources(sources: list[str], data_dir: str | None):
     for source in sources:
         suffix = Path(source).suffix.lower()
         if suffix in (".yaml", ".yml"):
-            from hybridbatch.train_config import load_config
-            from hybridbatch.training import load_datasets
+            from hybridbatch.training.config import load_config
+            from hybridbatch.training.data import load_datasets
 
             out += load_datasets(load_config(source), data_dir)
         elif suffix == ".jsonl":
@@ -47,8 +47,8 @@ def load_training_sources(sources: list[str], data_dir: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
+    from hybridbatch.data.leakage import check_leakage
     from hybridbatch.data.registry import load_benchmark
-    from hybridbatch.leakage import check_leakage
     from hybridbatch.outputs import write_json
 
     datasets = load_training_sources(args.train, args.data_dir)

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
-from hybridbatch.data.lareqa import select_languages
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.languages import select_languages
 
 UNDETERMINED = "und"
 

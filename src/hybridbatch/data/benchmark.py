@@ -8,6 +8,17 @@ from typing import Literal
 import numpy as np
 
 BenchmarkKind = Literal["lareqa", "beir"]
+"""Which scorer scores the benchmark (the registry in :mod:`hybridbatch.evaluation.scorer`)."""
+CandidateText = Literal["sentence", "sentence+context"]
+"""What is encoded for a candidate: its text alone, or its text followed by its context (paragraph)."""
+
+
+def with_context(text: str, context: str | None) -> str:
+    """The passage as encoded with its context: ``"{text} {context}"``, or ``text`` when there is none.
+
+    The one place this join is written (evaluation candidates and training passages both use it).
+    """
+    return f"{text} {context}" if context else text
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,14 @@ class Benchmark:
                 if cid not in cids:
                     raise HybridbatchError(f"qrels of query {qid!r} name unknown document {cid!r}",
                                            path=self.source)
+
+    def candidate_texts(self, mode: CandidateText = "sentence") -> list[str]:
+        """The text encoded for each candidate, in candidate order: its text (``"sentence"``) or its
+        text joined with its context by :func:`with_context` (``"sentence+context"``; candidates
+        without context, e.g. BEIR documents, keep their text)."""
+        if mode == "sentence":
+            return [c.text for c in self.candidates]
+        return [with_context(c.text, c.context) for c in self.candidates]
 
     # ---- array views used by the scorers (built once, cached) ----
     def query_langs(self) -> np.ndarray:

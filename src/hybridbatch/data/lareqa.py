@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import bisect
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.languages import select_languages
 
 
 def lareqa_languages(folder: Path) -> list[str]:
@@ -38,22 +38,6 @@ def lareqa_languages(folder: Path) -> list[str]:
     if not folder.is_dir():
         raise HybridbatchError("LAReQA folder not found", path=folder)
     return sorted(p.stem for p in folder.glob("*.json") if p.is_file() and not p.name.startswith("."))
-
-
-def select_languages(requested: Sequence[str] | None, available: Sequence[str], where: str | Path) -> list[str]:
-    """``requested`` in sorted order (all of ``available`` when None); unknown codes are an error."""
-    if not available:
-        raise HybridbatchError("no languages found", path=where)
-    if requested is None:
-        return sorted(available)
-    unknown = [lang for lang in requested if lang not in available]
-    if unknown:
-        raise HybridbatchError(
-            f"unknown language(s) {', '.join(unknown)}; available: {', '.join(sorted(available))}",
-            path=where)
-    if not requested:
-        raise HybridbatchError("empty language list", path=where)
-    return sorted(set(requested))
 
 
 def read_lareqa(folder: Path, languages: list[str] | None = None, name: str | None = None) -> Benchmark:

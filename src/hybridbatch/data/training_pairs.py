@@ -31,8 +31,9 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridbatch.data.benchmark import Benchmark
+from hybridbatch.data.benchmark import Benchmark, with_context
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.languages import select_languages
 
 _SPACE = re.compile(r"\s+")
 
@@ -108,9 +109,7 @@ class PairSet:
 
     def passage_text(self, item: Item) -> str:
         """The passage as trained on: the sentence, or ``"sentence context"`` with context."""
-        if self.with_context and item.context:
-            return f"{item.passage} {item.context}"
-        return item.passage
+        return with_context(item.passage, item.context) if self.with_context else item.passage
 
     def language_sizes(self) -> dict[str, int]:
         """Number of items (= groups) per language."""
@@ -257,7 +256,7 @@ def pairs_from_benchmark(bench: Benchmark, *, name: str | None = None, languages
     in Y that is the answer of no question of g (seeded choice), else a sentence of another
     paragraph in Y.
     """
-    langs = _check_languages(languages, bench.languages, bench.source or bench.name)
+    langs = select_languages(languages, bench.languages, bench.source or bench.name)
     keep = set(langs)
     cand = {c.id: c for c in bench.candidates}
     answers: dict[tuple[str, str], str] = {}  # (group, lang) -> candidate id
@@ -304,7 +303,7 @@ def read_pairs_jsonl(path: Path, *, name: str | None = None, languages: Sequence
     if not items:
         raise HybridbatchError("no items", path=path)
     available = sorted({it.lang for it in items})
-    langs = _check_languages(languages, available, path)
+    langs = select_languages(languages, available, path)
     kept = [it for it in items if it.lang in set(langs)]
     negs = {it.negative is None for it in kept}
     if len(negs) > 1:
@@ -336,16 +335,6 @@ def _parse_item(line: str, path: Path, n: int) -> Item:
             raise HybridbatchError(f"'{key}' should be a non-empty string", path=path, record=record)
         values[key] = value.strip()
     return Item(**values)
-
-
-def _check_languages(requested: Sequence[str] | None, available: Sequence[str], where) -> list[str]:
-    if requested is None:
-        return sorted(available)
-    missing = [lang for lang in requested if lang not in available]
-    if missing:
-        raise HybridbatchError(f"language(s) {', '.join(missing)} have no data; available: "
-                               f"{', '.join(sorted(available))}", path=where)
-    return sorted(set(requested))
 
 
 def _check_all_languages(items: list[Item], langs: list[str], where) -> None:

@@ -1,5 +1,8 @@
-"""Scoring: LAReQA settings (Mo. / Cr. / Mul.), language bias, and BEIR-style metrics.
+"""Scoring: one scorer per benchmark kind behind :mod:`.scorer` (``get_scorer(kind)``), each with its
+metric core (:mod:`.lareqa_scoring`: Mo. / Cr. / Mul. and language bias; :mod:`.beir_scoring`:
+nDCG@10, Recall@100, MRR@10), the runner that writes report folders, and a sentence-transformers
+evaluator adapter for training (:mod:`.st_evaluator`).
 
-Import the scorers from their modules (``lareqa_scoring.score_lareqa``, ``beir_scoring.score_beir``);
-this package file stays empty so that LAReQA scoring never loads faiss.
+This package file stays empty and scorers are imported on first use, so that LAReQA scoring never
+loads faiss and reports never load torch.
 """

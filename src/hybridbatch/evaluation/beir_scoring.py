@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from typing import Literal
 
-import faiss
 import numpy as np
 
 from hybridbatch.data.benchmark import Benchmark
@@ -34,6 +33,8 @@ METRICS = ("ndcg@10", "recall@100", "mrr@10")
 
 def search_top(Q: np.ndarray, C: np.ndarray, depth: int) -> np.ndarray:
     """Rows of ``C`` ranked 1..depth for each row of ``Q`` by inner product, exact tie rule."""
+    import faiss  # here, so that aggregating stored results needs no faiss
+
     n = C.shape[0]
     depth = min(depth, n)
     index = faiss.IndexFlatIP(C.shape[1])
@@ -72,9 +73,17 @@ def score_beir(bench: Benchmark, Q: np.ndarray, C: np.ndarray,
                scope: Literal["auto", "language", "all"] = "auto") -> tuple[dict, dict[str, np.ndarray]]:
     """nDCG@10, Recall@100, MRR@10 per query language and macro over languages (see module doc).
 
-    Returns ``(results, per_query)``; ``per_query[m]`` (n_queries,) in ``bench.queries`` order, NaN for
-    a query without relevant candidates.
+    Returns ``(results, per_query)`` = ``(aggregate_beir(bench, pq), pq)`` with ``pq`` =
+    :func:`beir_per_query`.
     """
+    per_query = beir_per_query(bench, Q, C, scope)
+    return aggregate_beir(bench, per_query), per_query
+
+
+def beir_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray,
+                   scope: Literal["auto", "language", "all"] = "auto") -> dict[str, np.ndarray]:
+    """``per_query[m]`` (n_queries,) for m in :data:`METRICS`, in ``bench.queries`` order, NaN for a
+    query without relevant candidates."""
     if scope not in ("auto", "language", "all"):
         raise HybridbatchError(f"scope {scope!r}; expected 'auto', 'language' or 'all'")
     Q, C = check_embeddings(bench, Q, C)
@@ -84,7 +93,6 @@ def score_beir(bench: Benchmark, Q: np.ndarray, C: np.ndarray,
         scope = "language" if set(q_lang.tolist()) <= present else "all"
     cand_pos = {c.id: i for i, c in enumerate(bench.candidates)}
     per_query = {k: np.full(len(bench.queries), np.nan) for k in METRICS}
-    per_language: dict[str, dict] = {}
     for x, lang in enumerate(bench.languages):
         rows = np.flatnonzero(q_lang == x)
         if rows.size == 0:
@@ -98,11 +106,28 @@ def score_beir(bench: Benchmark, Q: np.ndarray, C: np.ndarray,
         per_query["ndcg@10"][rows] = np.where(n_rel > 0, ndcg_at_k(ranks, gains, gains, 10), np.nan)
         per_query["recall@100"][rows] = recall_at_k(ranks, n_rel, DEPTH)
         per_query["mrr@10"][rows] = reciprocal_rank(ranks, n_rel, 10)
-        entry = {k: nanmean(per_query[k][rows]) for k in METRICS}
-        entry["n_queries"] = int((n_rel > 0).sum())
+    return per_query
+
+
+def aggregate_beir(bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict:
+    """The results dict of :func:`score_beir` from its per-query arrays (e.g. a stored per_query.npz):
+    per query language the means over scored queries, the summary their macro mean."""
+    q_lang, _ = language_indices(bench)
+    values = {}
+    for k in METRICS:
+        if k not in per_query or np.shape(per_query[k]) != (len(bench.queries),):
+            raise HybridbatchError(f"per-query array {k!r} missing or not of shape ({len(bench.queries)},)",
+                                   path=bench.source)
+        values[k] = np.asarray(per_query[k], dtype=np.float64)
+    per_language: dict[str, dict] = {}
+    for x, lang in enumerate(bench.languages):
+        rows = np.flatnonzero(q_lang == x)
+        if rows.size == 0:
+            continue
+        entry = {k: nanmean(values[k][rows]) for k in METRICS}
+        entry["n_queries"] = int((~np.isnan(values["ndcg@10"][rows])).sum())
         per_language[lang] = entry
     summary = {k: nanmean(np.array([e[k] for e in per_language.values() if e["n_queries"] > 0],
                                    dtype=np.float64)) for k in METRICS}
-    results = {"benchmark": bench.name, "kind": "beir", "languages": list(bench.languages),
-               "summary": summary, "per_language": per_language}
-    return results, per_query
+    return {"benchmark": bench.name, "kind": "beir", "languages": list(bench.languages),
+            "summary": summary, "per_language": per_language}

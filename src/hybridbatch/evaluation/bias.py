@@ -25,26 +25,30 @@ def rank_distance(pooled_ranks: np.ndarray) -> np.ndarray:
     return np.where(finite.sum(1) >= 2, hi - lo, np.nan)
 
 
-def language_bias(pooled_ranks: np.ndarray, rel_lang: np.ndarray, top_own: np.ndarray, top_k: int,
-                  q_lang: np.ndarray, languages: list[str]) -> tuple[dict, dict[str, np.ndarray]]:
-    """Bias numbers per query language.
+def bias_per_query(pooled_ranks: np.ndarray, rel_lang: np.ndarray, top_own: np.ndarray, top_k: int,
+                   q_lang: np.ndarray) -> dict[str, np.ndarray]:
+    """Per query: ``"rank_distance"``, ``"top10_own_share"``, ``"relevant_own_share"`` (NaN where undefined).
 
     ``pooled_ranks`` (n_q, m): pooled ranks of each query's relevant candidates (``inf`` padding);
     ``rel_lang`` (n_q, m): their language indices (-1 padding); ``top_own`` (n_q,): how many of the
-    query's top-``top_k`` pooled results are in its language; ``q_lang`` (n_q,): language index of each
-    query. Returns ``({"rank_distance": {lang: f}, "top10_own_share": {...}, "relevant_own_share": {...},
-    "rank_distance_mean": f}, per-query arrays with the same three names)``; None / NaN where undefined.
+    query's top-``top_k`` pooled results are in its language; ``q_lang`` (n_q,): language index of each query.
     """
     rel_lang = np.asarray(rel_lang)
     n_rel = (rel_lang >= 0).sum(1)
     n_own = (rel_lang == np.asarray(q_lang)[:, None]).sum(1)
     scored = n_rel > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        per_query = {
+        return {
             "rank_distance": rank_distance(pooled_ranks),
             "top10_own_share": np.where(scored, np.asarray(top_own, dtype=np.float64) / top_k, np.nan),
             "relevant_own_share": np.where(scored, n_own / np.maximum(n_rel, 1), np.nan),
         }
+
+
+def aggregate_bias(per_query: dict[str, np.ndarray], q_lang: np.ndarray, languages: list[str]) -> dict:
+    """Means per query language of the :func:`bias_per_query` arrays, plus ``"rank_distance_mean"`` (the
+    mean over languages with a value); None where undefined."""
+    q_lang = np.asarray(q_lang)
     results: dict = {name: {} for name in per_query}
     for x, lang in enumerate(languages):
         rows = q_lang == x
@@ -52,4 +56,13 @@ def language_bias(pooled_ranks: np.ndarray, rel_lang: np.ndarray, top_own: np.nd
             results[name][lang] = nanmean(values[rows])
     results["rank_distance_mean"] = nanmean(
         np.array([v for v in results["rank_distance"].values() if v is not None], dtype=np.float64))
-    return results, per_query
+    return results
+
+
+def language_bias(pooled_ranks: np.ndarray, rel_lang: np.ndarray, top_own: np.ndarray, top_k: int,
+                  q_lang: np.ndarray, languages: list[str]) -> tuple[dict, dict[str, np.ndarray]]:
+    """Bias numbers per query language: (:func:`aggregate_bias`, :func:`bias_per_query`), i.e.
+    ``({"rank_distance": {lang: f}, "top10_own_share": {...}, "relevant_own_share": {...},
+    "rank_distance_mean": f}, per-query arrays with the same three names)``."""
+    per_query = bias_per_query(pooled_ranks, rel_lang, top_own, top_k, q_lang)
+    return aggregate_bias(per_query, q_lang, languages), per_query

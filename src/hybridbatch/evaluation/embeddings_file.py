@@ -6,8 +6,6 @@ so any tool can produce a file we score, and anyone can re-score ours.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -15,6 +13,7 @@ import numpy as np
 
 from hybridbatch.data.benchmark import Benchmark
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import atomic_file
 
 
 def _rows_by_lang(langs: np.ndarray, languages: list[str]) -> dict[str, np.ndarray]:
@@ -30,14 +29,8 @@ def save_embeddings(path: Path, bench: Benchmark, Q: np.ndarray, C: np.ndarray) 
         arrays[f"C_{lang}"] = C[rows].astype(np.float32)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_file(path) as handle:
+        np.savez(handle, **arrays)
 
 
 def load_embeddings(path: Path, bench: Benchmark) -> tuple[np.ndarray, np.ndarray]:

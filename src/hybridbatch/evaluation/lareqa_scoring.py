@@ -26,6 +26,7 @@ from hybridbatch.evaluation import bias as bias_mod
 from hybridbatch.evaluation.metrics import average_precision, nanmean, recall_at_k
 
 METRICS = ("map", "map@20", "r@1", "r@10")
+BIAS_MEASURES = ("rank_distance", "top10_own_share", "relevant_own_share")
 TOP_K = 10
 
 
@@ -185,17 +186,25 @@ def score_lareqa(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int =
     metrics are None). Mul. = each query against all candidates, mean per query language, then macro
     over languages. Bias: see :mod:`.bias`.
 
-    Returns ``(results, per_query)``. ``results`` is JSON-ready. ``per_query`` arrays are in
-    ``bench.queries`` order, NaN where the query is not scored:
+    Returns ``(results, per_query)`` = ``(aggregate_lareqa(bench, pq), pq)`` with ``pq`` =
+    :func:`lareqa_per_query`. ``results`` is JSON-ready.
+    """
+    per_query = lareqa_per_query(bench, Q, C, block=block)
+    return aggregate_lareqa(bench, per_query), per_query
+
+
+def lareqa_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int = 512
+                     ) -> dict[str, np.ndarray]:
+    """Per-query values of every LAReQA setting, in ``bench.queries`` order, NaN where not scored.
+
     ``"mo/<m>"``, ``"mul/<m>"`` (n_queries,); ``"cr/<m>"`` (n_queries,) = mean over the query's scored
     X-Y pairs, Y != X; ``"pairs/<m>"`` (n_queries, n_languages) = the query against the candidates of
-    ``results["languages"][j]``; ``"bias/rank_distance"``, ``"bias/top10_own_share"``,
+    ``bench.languages[j]``; ``"bias/rank_distance"``, ``"bias/top10_own_share"``,
     ``"bias/relevant_own_share"`` (n_queries,). ``<m>`` is one of map, map@20, r@1, r@10.
     """
     Q, C = check_embeddings(bench, Q, C)
     q_lang, c_lang = language_indices(bench)
-    langs = list(bench.languages)
-    L, n_q = len(langs), len(bench.queries)
+    L, n_q = len(bench.languages), len(bench.queries)
     rr = relevant_ranks(Q, C, bench.relevant_indices(), q_lang, c_lang, L, block=block)
 
     # every query against every target language at once: (n_q, L, m) -> (n_q * L, m)
@@ -215,6 +224,22 @@ def score_lareqa(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int =
             per_query[f"cr/{k}"] = np.where(counted > 0, np.nansum(cross, 1) / np.maximum(counted, 1), np.nan)
         per_query[f"mul/{k}"] = mul_vals[k]
         per_query[f"pairs/{k}"] = pair_vals[k]
+    bias = bias_mod.bias_per_query(rr.pooled, rr.lang, rr.top_own, rr.top_k, q_lang)
+    per_query.update({f"bias/{k}": v for k, v in bias.items()})
+    return per_query
+
+
+def aggregate_lareqa(bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict:
+    """The results dict of :func:`score_lareqa` from its per-query arrays (e.g. a stored per_query.npz).
+
+    Needs ``"pairs/<m>"``, ``"mul/<m>"`` and ``"bias/*"`` for the benchmark's queries in order.
+    """
+    q_lang, _ = language_indices(bench)
+    langs = list(bench.languages)
+    L, n_q = len(langs), len(bench.queries)
+    pair_vals = {k: _stored(per_query, f"pairs/{k}", (n_q, L), bench) for k in METRICS}
+    mul_vals = {k: _stored(per_query, f"mul/{k}", (n_q,), bench) for k in METRICS}
+    bias_pq = {k: _stored(per_query, f"bias/{k}", (n_q,), bench) for k in BIAS_MEASURES}
 
     pairs: dict[str, dict] = {}
     for x in range(L):
@@ -235,19 +260,27 @@ def score_lareqa(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int =
         return {k: nanmean(np.array([e[k] for e in entries if e["n_queries"] > 0], dtype=np.float64))
                 for k in METRICS}
 
-    bias_results, bias_per_query = bias_mod.language_bias(rr.pooled, rr.lang, rr.top_own, rr.top_k,
-                                                          q_lang, langs)
-    per_query.update({f"bias/{k}": v for k, v in bias_per_query.items()})
+    bias_results = bias_mod.aggregate_bias(bias_pq, q_lang, langs)
     summary = {
         "mo": macro([pairs[f"{x}-{x}"] for x in langs]),
         "cr": macro([pairs[f"{x}-{y}"] for x in langs for y in langs if x != y]),
         "mul": macro(list(multilingual.values())),
         "rank_distance": bias_results["rank_distance_mean"],
     }
-    results = {
+    return {
         "benchmark": bench.name, "kind": "lareqa", "languages": langs,
         "n_queries": n_q, "n_candidates": len(bench.candidates),
         "summary": summary, "pairs": pairs, "multilingual": multilingual,
-        "bias": {k: bias_results[k] for k in ("rank_distance", "top10_own_share", "relevant_own_share")},
+        "bias": {k: bias_results[k] for k in BIAS_MEASURES},
     }
-    return results, per_query
+
+
+def _stored(per_query: dict[str, np.ndarray], key: str, shape: tuple[int, ...], bench: Benchmark) -> np.ndarray:
+    if key not in per_query:
+        raise HybridbatchError(f"per-query arrays lack {key!r}; expected LAReQA per-query values",
+                               path=bench.source)
+    value = np.asarray(per_query[key], dtype=np.float64)
+    if value.shape != shape:
+        raise HybridbatchError(f"per-query array {key!r} has shape {value.shape}; expected {shape} for "
+                               f"benchmark {bench.name!r}", path=bench.source)
+    return value

@@ -1,63 +1,77 @@
 """Evaluate one model (or one embeddings file) on one benchmark and write the report folder.
 
-Flow: read the benchmark → encode every question and candidate once (through the cache) → score all
-settings from those two matrices → write results.json / .md / .csv, plots, per-query arrays and
-the resolved configuration into an output folder that appears whole or not at all.
+Flow: read the benchmark → encode every query and candidate once (through the cache) → score both
+matrices with the scorer registered for the benchmark's kind (:mod:`.scorer`) → write results.json /
+.md / .csv, the scorer's plots, per-query arrays and the resolved configuration into an output folder
+that appears whole or not at all.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from dataclasses import asdict, dataclass, field
+import typing
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 
-from hybridbatch.data.benchmark import Benchmark
+from hybridbatch.config import Precision, coerce, public_fields, setting
+from hybridbatch.data.benchmark import Benchmark, CandidateText
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.scorer import Scorer, get_scorer
 from hybridbatch.outputs import atomic_dir, provenance, write_json
 
 log = logging.getLogger(__name__)
-CandidateText = Literal["sentence", "sentence+context"]
 
 
-@dataclass
-class EvaluationConfig:
-    """Everything that determines an evaluation's numbers (stored in the output folder)."""
+@dataclass(kw_only=True)
+class EvaluationSettings:
+    """How to encode for an evaluation (shared by ``hybridbatch evaluate`` and an experiment's
+    ``evaluate:`` section). Types and ranges are checked by :meth:`check` (:func:`hybridbatch.config.coerce`)."""
 
-    benchmark: str
-    model: str | None = None
-    embeddings: str | None = None
-    languages: list[str] | None = None
-    candidate_text: CandidateText = "sentence"
-    batch_size: int = 64
-    max_seq_length: int | None = None
-    query_prefix: str | None = None
-    passage_prefix: str | None = None
-    precision: str = "fp32"
-    cache: bool = True
-    data_dir: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    languages: list[str] | None = setting(None, help="language subset (default: all)")
+    candidate_text: CandidateText = setting("sentence", help="encode candidates as the sentence alone or "
+                                            "followed by its paragraph (LAReQA)")
+    batch_size: int = setting(64, ge=1, help="encoding batch size")
+    max_seq_length: int | None = setting(None, ge=8, help="truncate inputs to this many tokens")
+    query_prefix: str | None = setting(None, help="literal query prefix (default: the model's 'query' prompt)")
+    passage_prefix: str | None = setting(None, help="literal passage prefix (default: the model's 'passage' "
+                                         "prompt)")
+    precision: Precision = setting("fp32", help="encode in fp32 or under bfloat16 autocast")
+    cache: bool = setting(True, help="read and write the embedding cache")
 
     def check(self) -> None:
+        """Every field against its type and range; raises :class:`HybridbatchError` naming the field."""
+        hints = typing.get_type_hints(type(self))
+        for name, f in public_fields(type(self)).items():
+            coerce(hints[name], getattr(self, name), name, f)
+
+
+@dataclass(kw_only=True)
+class EvaluationConfig(EvaluationSettings):
+    """Everything that determines an evaluation's numbers (stored in the output folder as config.json)."""
+
+    benchmark: str = setting(help="benchmark spec (see hybridbatch.data.registry)")
+    model: str | None = setting(None, help="model to encode with ('default' or a folder)")
+    embeddings: str | None = setting(None, help="an .npz of Q_<lang>/C_<lang> arrays to score instead")
+    data_dir: str | None = setting(None, help="shared data folder (default: $HYBRIDBATCH_DATA)")
+    extra: dict[str, Any] = setting(default_factory=dict, help="free-form labels recorded with the run")
+
+    @classmethod
+    def from_settings(cls, settings: EvaluationSettings, **fields: Any) -> EvaluationConfig:
+        """A config with the :class:`EvaluationSettings` values of ``settings`` (fields a subclass adds, such
+        as an experiment's ``benchmarks``, are left out) and ``fields`` (benchmark, model, extra, ...)."""
+        shared = {f.name: getattr(settings, f.name) for f in dataclasses.fields(EvaluationSettings)}
+        return cls(**{**shared, **fields})
+
+    def check(self) -> None:
+        """Field types and ranges, and exactly one of ``model`` and ``embeddings``."""
+        super().check()
         if (self.model is None) == (self.embeddings is None):
             raise HybridbatchError("give exactly one of --model and --embeddings")
-        if self.candidate_text not in ("sentence", "sentence+context"):
-            raise HybridbatchError(f"unknown --candidate-text {self.candidate_text!r} "
-                                   "(expected sentence or sentence+context)")
-        if self.batch_size < 1:
-            raise HybridbatchError(f"--batch-size must be positive, got {self.batch_size}")
-        if self.precision not in ("fp32", "bf16"):
-            raise HybridbatchError(f"unknown --precision {self.precision!r} (expected fp32 or bf16)")
-
-
-def candidate_texts(bench: Benchmark, mode: CandidateText) -> list[str]:
-    """The text encoded for each candidate: the sentence, or the sentence followed by its paragraph."""
-    if mode == "sentence" or bench.kind != "lareqa":
-        return [c.text for c in bench.candidates]
-    return [f"{c.text} {c.context}" if c.context else c.text for c in bench.candidates]
 
 
 def build_encoder(cfg: EvaluationConfig):
@@ -84,7 +98,7 @@ def embed_benchmark(bench: Benchmark, cfg: EvaluationConfig, encoder=None) -> tu
     load_seconds = time.perf_counter() - start
     start = time.perf_counter()
     Q, n_q = encode_texts(encoder, [q.text for q in bench.queries], "query", cache=cfg.cache)
-    C, n_c = encode_texts(encoder, candidate_texts(bench, cfg.candidate_text), "passage", cache=cfg.cache)
+    C, n_c = encode_texts(encoder, bench.candidate_texts(cfg.candidate_text), "passage", cache=cfg.cache)
     seconds = time.perf_counter() - start
     encoded = n_q + n_c
     return Q, C, {"source": "model", "encoder_identity": encoder.identity,
@@ -93,30 +107,15 @@ def embed_benchmark(bench: Benchmark, cfg: EvaluationConfig, encoder=None) -> tu
                   "texts_per_second": round(encoded / seconds, 2) if encoded and seconds > 0 else None}
 
 
-def score(bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """Score with the protocol that fits the benchmark kind."""
-    if bench.kind == "lareqa":
-        from hybridbatch.evaluation.lareqa_scoring import score_lareqa
-
-        return score_lareqa(bench, Q, C)
-    from hybridbatch.evaluation.beir_scoring import score_beir
-
-    return score_beir(bench, Q, C)
-
-
 def write_report(out: Path, results: dict[str, Any], per_query: dict[str, np.ndarray],
-                 cfg: EvaluationConfig) -> None:
-    """Fill folder ``out`` with every report file."""
-    from hybridbatch.reporting import plots, tables
-
+                 cfg: EvaluationConfig, scorer: Scorer | None = None) -> None:
+    """Fill folder ``out`` with every report file: results.json/.md/.csv, the scorer's plots,
+    per_query.npz and config.json."""
+    scorer = scorer or get_scorer(results["kind"])
     write_json(out / "results.json", results)
-    (out / "results.csv").write_text(tables.results_csv(results), encoding="utf-8")
-    if results["kind"] == "lareqa":
-        (out / "results.md").write_text(tables.lareqa_markdown(results), encoding="utf-8")
-        plots.pair_heatmap(results, out / "heatmap_map.png")
-        plots.rank_distance_bars(results, out / "rank_distance.png")
-    else:
-        (out / "results.md").write_text(tables.beir_markdown(results), encoding="utf-8")
+    (out / "results.csv").write_text(scorer.csv(results), encoding="utf-8")
+    (out / "results.md").write_text(scorer.markdown(results), encoding="utf-8")
+    scorer.write_plots(results, out)
     np.savez_compressed(out / "per_query.npz", **per_query)
     write_json(out / "config.json", provenance(asdict(cfg)))
 
@@ -125,20 +124,18 @@ def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | 
                    bench: Benchmark | None = None, encoder=None) -> dict[str, Any]:
     """Evaluate and write the report folder ``out``; returns the results dict."""
     from hybridbatch.data.registry import load_benchmark
-    from hybridbatch.settings import data_dir
 
     cfg.check()
     if bench is None:
-        needs_data = not cfg.benchmark.startswith(("beir:", "lareqa:"))
-        root = data_dir(cfg.data_dir) if needs_data else cfg.data_dir
-        bench = load_benchmark(cfg.benchmark, root, cfg.languages)
+        bench = load_benchmark(cfg.benchmark, cfg.data_dir, cfg.languages)
+    scorer = get_scorer(bench.kind)
     Q, C, timing = embed_benchmark(bench, cfg, encoder)
     start = time.perf_counter()
-    results, per_query = score(bench, Q, C)
+    results, per_query = scorer.score(bench, Q, C)
     timing["metric_seconds"] = round(time.perf_counter() - start, 3)
     results["timing"] = timing
     with atomic_dir(Path(out)) as tmp:
-        write_report(tmp, results, per_query, cfg)
+        write_report(tmp, results, per_query, cfg, scorer)
     if save_embeddings:
         from hybridbatch.evaluation.embeddings_file import save_embeddings as save
 

@@ -1,1 +1,2 @@
-"""Tables (Markdown, CSV) and plots from evaluation results."""
+"""Reports: generic table and plot primitives, paired significance tests, and the comparison of
+finished evaluations (which asks each result's scorer what to show)."""

@@ -1,11 +1,16 @@
-"""Compare finished evaluations: the paper's Table 1 / Table 2 layouts, mean ± std over seeds,
-per-language tables with unseen languages marked, paired significance tests and the α sweep."""
+"""Compare finished evaluations of any benchmark kind: summary tables of the scorer's measures (for
+LAReQA the paper's Table 1 / Table 2 layouts), mean ± std over seeds, per-language tables with unseen
+languages marked, paired significance tests and the α sweep.
+
+Everything kind-specific comes from the scorer that made the results (:mod:`hybridbatch.evaluation.scorer`).
+"""
 
 from __future__ import annotations
 
 import itertools
 import json
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,9 +18,9 @@ from typing import Any
 import numpy as np
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.scorer import Scorer, scorer_for
 from hybridbatch.reporting.significance import paired_randomization_test
-
-SETTINGS = [("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul.")]
+from hybridbatch.reporting.tables import MISSING, markdown_table, mean_std, mean_std_cell
 
 
 @dataclass
@@ -52,16 +57,6 @@ def load_record(path: Path, label: str | None = None) -> EvalRecord:
     return EvalRecord(path, label or meta.get("label") or path.name, meta.get("seed"), results, per_query, meta)
 
 
-def _mean_std(values: list[float]) -> tuple[float, float]:
-    arr = np.asarray(values, dtype=np.float64)
-    return float(arr.mean()), float(arr.std(ddof=1)) if arr.size > 1 else 0.0
-
-
-def _cell(values: list[float], digits: int) -> str:
-    mean, std = _mean_std(values)
-    return f"{mean:.{digits}f} ± {std:.{digits}f}" if len(values) > 1 else f"{mean:.{digits}f}"
-
-
 def group_records(records: list[EvalRecord]) -> dict[str, dict[str, list[EvalRecord]]]:
     """benchmark → label → records (one per seed), labels in first-seen order."""
     grouped: dict[str, dict[str, list[EvalRecord]]] = defaultdict(dict)
@@ -70,49 +65,63 @@ def group_records(records: list[EvalRecord]) -> dict[str, dict[str, list[EvalRec
     return grouped
 
 
+def benchmark_scorer(bench: str, groups: Mapping[Any, list[EvalRecord]]) -> Scorer:
+    """The scorer of one benchmark's records (grouped by label or α); different kinds are an error."""
+    recs = [r for group in groups.values() for r in group]
+    kinds = {r.results.get("kind") for r in recs}
+    if len(kinds) != 1:
+        raise HybridbatchError(f"evaluations of benchmark {bench!r} come from different kinds: "
+                               f"{', '.join(sorted(map(str, kinds)))}", path=recs[0].path)
+    return scorer_for(recs[0].results)
+
+
 def summary_tables(records: list[EvalRecord]) -> tuple[str, dict[str, Any]]:
-    """Markdown and JSON: Table 1 (mAP Mo./Cr./Mul.) and Table 2 (rank distance), mean ± std over seeds."""
+    """Markdown and JSON: one table per benchmark with every measure of its scorer, mean ± std over seeds.
+
+    JSON: benchmark → label → {measure name: [mean, std] (None when undefined in every seed), "n": seeds}.
+    """
     lines: list[str] = []
     data: dict[str, Any] = {}
     for bench, by_label in group_records(records).items():
-        lines += [f"## {bench}", "", "Table 1 layout: mAP (mean ± std over seeds; n = number of seeds)", "",
-                  "| model | n | Mo. | Cr. | Mul. | mAP@20 Mul. | R@1 Mul. | R@10 Mul. | rank distance |",
-                  "|---|---|---|---|---|---|---|---|---|"]
+        scorer = benchmark_scorer(bench, by_label)
+        lines += [f"## {bench}", "", scorer.summary_caption, ""]
         data[bench] = {}
+        rows = []
         for label, recs in by_label.items():
-            s = [r.results["summary"] for r in recs]
-            row = {key: _mean_std([x[key]["map"] for x in s]) for key, _ in SETTINGS}
-            row["rank_distance"] = _mean_std([x["rank_distance"] for x in s])
+            row: dict[str, Any] = {}
+            cells: list[str] = [label, str(len(recs))]
+            for m in scorer.measures:
+                values = [v for v in (m.value(r.results) for r in recs) if v is not None]
+                row[m.name] = mean_std(values) if values else None
+                cells.append(mean_std_cell(values, m.digits))
             row["n"] = len(recs)
             data[bench][label] = row
-            cells = [_cell([x[key]["map"] for x in s], 3) for key, _ in SETTINGS]
-            cells += [_cell([x["mul"][m] for x in s], 3) for m in ("map@20", "r@1", "r@10")]
-            lines.append(f"| {label} | {len(recs)} | " + " | ".join(cells) +
-                         f" | {_cell([x['rank_distance'] for x in s], 1)} |")
+            rows.append(cells)
+        lines += markdown_table(["model", "n"] + [m.label for m in scorer.measures], rows)
         lines.append("")
     return "\n".join(lines), data
 
 
 def per_language_tables(records: list[EvalRecord], seen_languages: set[str] | None) -> str:
-    """Per query language Mo. and Mul. mAP and rank distance per system; ``*`` marks languages unseen in training."""
+    """The scorer's per-language values per system (mean over seeds); ``*`` marks languages unseen in training."""
     lines: list[str] = []
     for bench, by_label in group_records(records).items():
+        scorer = benchmark_scorer(bench, by_label)
         langs = next(iter(by_label.values()))[0].results["languages"]
         mark = {lang: f"{lang}*" if seen_languages is not None and lang not in seen_languages else lang
                 for lang in langs}
-        for title, getter, digits in (
-            ("Mo. mAP (X→X)", lambda r, x: r.results["pairs"].get(f"{x}-{x}", {}).get("map"), 3),
-            ("Mul. mAP", lambda r, x: r.results["multilingual"].get(x, {}).get("map"), 3),
-            ("rank distance", lambda r, x: r.results["bias"]["rank_distance"].get(x), 1),
-        ):
-            lines += [f"### {bench}: {title} per query language", "",
-                      "| model | " + " | ".join(mark[x] for x in langs) + " |", "|---" * (len(langs) + 1) + "|"]
-            for label, recs in by_label.items():
-                cells = []
+        tables = {label: [scorer.per_language(r.results) for r in recs]
+                  for label, recs in by_label.items()}
+        for i, first in enumerate(next(iter(tables.values()))[0]):
+            lines += [f"### {bench}: {first.title} per query language", ""]
+            rows = []
+            for label, per_rec in tables.items():
+                cells = [label]
                 for x in langs:
-                    vals = [v for v in (getter(r, x) for r in recs) if v is not None]
-                    cells.append(f"{np.mean(vals):.{digits}f}" if vals else "–")
-                lines.append(f"| {label} | " + " | ".join(cells) + " |")
+                    vals = [v for v in (t[i].values.get(x) for t in per_rec) if v is not None]
+                    cells.append(f"{np.mean(vals):.{first.digits}f}" if vals else MISSING)
+                rows.append(cells)
+            lines += markdown_table(["model"] + [mark[x] for x in langs], rows)
             lines.append("")
         if seen_languages is not None:
             lines += ["`*` = language not in the training data (zero-shot language).", ""]
@@ -120,16 +129,16 @@ def per_language_tables(records: list[EvalRecord], seen_languages: set[str] | No
 
 
 def significance_table(records: list[EvalRecord], n_resamples: int = 10_000) -> tuple[str, list[dict]]:
-    """Paired randomization tests between every two systems, per setting, over per-query values.
+    """Paired randomization tests between every two systems, per headline measure (one with per-query
+    values, see :class:`~hybridbatch.evaluation.scorer.Measure`), over per-query values.
 
-    Per-query values are averaged over a system's seeds first. Mo./Cr./Mul. use per-query AP;
-    bias uses the per-query rank distance.
+    Per-query values are averaged over a system's seeds first; queries undefined for either system are left out.
     """
-    keys = [("mo/map", "Mo. mAP"), ("cr/map", "Cr. mAP"), ("mul/map", "Mul. mAP"),
-            ("bias/rank_distance", "rank distance")]
     rows: list[dict] = []
     lines = ["| benchmark | A | B | measure | mean A | mean B | p |", "|---|---|---|---|---|---|---|"]
     for bench, by_label in group_records(records).items():
+        scorer = benchmark_scorer(bench, by_label)
+        keys = [(m.per_query, m.title) for m in scorer.measures if m.per_query]
         averaged = {label: {k: np.nanmean(np.stack([r.per_query[k] for r in recs]), axis=0)
                             for k, _ in keys if all(k in r.per_query for r in recs)}
                     for label, recs in by_label.items()}
@@ -161,33 +170,36 @@ def alpha_points(records: list[EvalRecord]) -> dict[str, dict[float, list[EvalRe
 
 
 def alpha_sweep_plot(records: list[EvalRecord], path: Path) -> bool:
-    """Mo./Cr./Mul. mAP and rank distance against α; returns False when fewer than 3 α values exist."""
-    from hybridbatch.reporting.plots import _pyplot
+    """Headline measures (those with per-query values) against α, one panel per benchmark: greater-is-better
+    measures on the left axis, lower-is-better ones on a twin axis; returns False when no benchmark has
+    3 α values."""
+    from hybridbatch.reporting.plots import LinePanel, line_panels
 
     all_points = alpha_points(records)
-    benches = [b for b, pts in all_points.items() if len(pts) >= 3]
-    if not benches:
+    panels = []
+    for bench, pts in all_points.items():
+        if len(pts) < 3:
+            continue
+        scorer = benchmark_scorer(bench, pts)
+        alphas = sorted(pts)
+        panel = LinePanel(title=f"{bench}: α sweep", x=alphas, xlabel="α (share of monolingual batches)")
+        for m in (m for m in scorer.measures if m.per_query):
+            ys = [_mean_or_nan([m.value(r.results) for r in pts[a]]) for a in alphas]
+            (panel.left if m.greater_is_better else panel.right).append((m.title, ys))
+        left = [m for m in scorer.measures if m.per_query and m.greater_is_better]
+        right = [m for m in scorer.measures if m.per_query and not m.greater_is_better]
+        panel.left_label = " / ".join(dict.fromkeys(m.unit or m.label for m in left))
+        panel.right_label = " / ".join(dict.fromkeys(m.unit or m.label for m in right))
+        panels.append(panel)
+    if not panels:
         return False
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, len(benches), figsize=(5.5 * len(benches), 3.8), squeeze=False)
-    for ax, bench in zip(axes[0], benches):
-        alphas = sorted(all_points[bench])
-        for key, label in SETTINGS:
-            ax.plot(alphas, [np.mean([r.results["summary"][key]["map"] for r in all_points[bench][a]])
-                             for a in alphas], marker="o", label=f"{label} mAP")
-        ax.set_xlabel("α (share of monolingual batches)")
-        ax.set_ylabel("mAP")
-        twin = ax.twinx()
-        twin.plot(alphas, [np.mean([r.results["summary"]["rank_distance"] for r in all_points[bench][a]])
-                           for a in alphas], color="black", linestyle="--", marker="s", label="rank distance")
-        twin.set_ylabel("rank distance")
-        handles = ax.get_legend_handles_labels()[0] + twin.get_legend_handles_labels()[0]
-        ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="best")
-        ax.set_title(f"{bench}: α sweep")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    line_panels(panels, path)
     return True
+
+
+def _mean_or_nan(values: list[float | None]) -> float:
+    vals = [v for v in values if v is not None]
+    return float(np.mean(vals)) if vals else float("nan")
 
 
 def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: set[str] | None = None,

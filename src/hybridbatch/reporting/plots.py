@@ -1,14 +1,17 @@
-"""Plots of evaluation results: the X→Y mAP heatmap and rank distance per language."""
+"""Plot primitives for reports: a labelled heatmap, a bar chart with a reference line, line panels with a
+twin axis. Generic: callers (the scorers, :mod:`.compare`) pick what to draw."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -17,45 +20,79 @@ def _pyplot():
     return plt
 
 
-def pair_heatmap(results: dict[str, Any], path: Path, metric: str = "map") -> None:
-    """Heatmap of ``metric`` for every query language (rows) × candidate language (columns)."""
-    plt = _pyplot()
-    langs = results["languages"]
-    grid = np.full((len(langs), len(langs)), np.nan)
-    for i, x in enumerate(langs):
-        for j, y in enumerate(langs):
-            row = results["pairs"].get(f"{x}-{y}")
-            if row is not None:
-                grid[i, j] = row[metric]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * len(langs), 0.8 + 0.5 * len(langs)))
-    image = ax.imshow(grid, cmap="viridis", vmin=0.0, vmax=1.0)
-    ax.set_xticks(range(len(langs)), langs)
-    ax.set_yticks(range(len(langs)), langs)
-    ax.set_xlabel("candidate language")
-    ax.set_ylabel("query language")
-    for i in range(len(langs)):
-        for j in range(len(langs)):
+def heatmap(grid: np.ndarray, rows: Sequence[str], cols: Sequence[str], path: Path, *, title: str,
+            xlabel: str, ylabel: str, vmin: float = 0.0, vmax: float = 1.0) -> None:
+    """Annotated heatmap of ``grid`` (len(rows) × len(cols); NaN cells left blank) written to ``path``."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.55 * len(cols), 0.8 + 0.5 * len(rows)))
+    image = ax.imshow(grid, cmap="viridis", vmin=vmin, vmax=vmax)
+    ax.set_xticks(range(len(cols)), cols)
+    ax.set_yticks(range(len(rows)), rows)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    for i in range(len(rows)):
+        for j in range(len(cols)):
             if not np.isnan(grid[i, j]):
                 ax.text(j, i, f"{grid[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                        color="white" if grid[i, j] < 0.6 else "black")
-    ax.set_title(f"{results['benchmark']}: {metric} X→Y")
+                        color="white" if grid[i, j] < vmin + 0.6 * (vmax - vmin) else "black")
+    ax.set_title(title)
     fig.colorbar(image, ax=ax, fraction=0.046)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
 
 
-def rank_distance_bars(results: dict[str, Any], path: Path) -> None:
-    """Bar chart of mean rank distance per query language, with the macro mean as a line."""
-    plt = _pyplot()
-    per_lang = results["bias"]["rank_distance"]
-    langs = [lang for lang in results["languages"] if lang in per_lang]
-    fig, ax = plt.subplots(figsize=(1.0 + 0.5 * len(langs), 3.2))
-    ax.bar(langs, [per_lang[lang] for lang in langs], color="#4c72b0")
-    ax.axhline(results["summary"]["rank_distance"], color="#c44e52", linestyle="--", label="macro mean")
-    ax.set_ylabel("rank distance (lower = less bias)")
-    ax.set_title(f"{results['benchmark']}: language bias per query language")
-    ax.legend()
+def bars(labels: Sequence[str], values: Sequence[float], path: Path, *, title: str, ylabel: str,
+         line: float | None = None, line_label: str = "") -> None:
+    """Bar chart of ``values`` with an optional horizontal reference ``line``, written to ``path``."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(1.0 + 0.5 * len(labels), 3.2))
+    ax.bar(list(labels), list(values), color="#4c72b0")
+    if line is not None:
+        ax.axhline(line, color="#c44e52", linestyle="--", label=line_label)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    if line is not None:
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+@dataclass
+class LinePanel:
+    """One panel of :func:`line_panels`: series on the left axis and (optionally) on a twin right axis.
+
+    Each series is ``(legend label, y values)`` over the shared ``x``."""
+
+    title: str
+    x: list[float]
+    xlabel: str
+    left: list[tuple[str, list[float]]] = field(default_factory=list)
+    left_label: str = ""
+    right: list[tuple[str, list[float]]] = field(default_factory=list)
+    right_label: str = ""
+
+
+def line_panels(panels: Sequence[LinePanel], path: Path) -> None:
+    """Side-by-side line plots; right-axis series are dashed with square markers."""
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.5 * len(panels), 3.8), squeeze=False)
+    for ax, panel in zip(axes[0], panels):
+        for label, ys in panel.left:
+            ax.plot(panel.x, ys, marker="o", label=label)
+        ax.set_xlabel(panel.xlabel)
+        ax.set_ylabel(panel.left_label)
+        handles = ax.get_legend_handles_labels()[0]
+        if panel.right:
+            twin = ax.twinx()
+            for i, (label, ys) in enumerate(panel.right):
+                twin.plot(panel.x, ys, color="black" if i == 0 else None, linestyle="--", marker="s",
+                          label=label)
+            twin.set_ylabel(panel.right_label)
+            handles += twin.get_legend_handles_labels()[0]
+        ax.legend(handles, [h.get_label() for h in handles], fontsize=8, loc="best")
+        ax.set_title(panel.title)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.training_helpers import parse_row, toy_items, write_config, write_jsonl
+from tests.training.helpers import parse_row, toy_items, write_config, write_jsonl
 
 WORKER = Path(__file__).with_name("ddp_worker.py")
 
@@ -46,8 +46,9 @@ def _read(record: Path, tag: str) -> list[list]:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="gloo over torchrun")
 def test_ranks_run_matching_batches_and_resume_continues_the_sequence(tmp_path, tiny_model_dir):
-    from hybridbatch.train_config import load_config
-    from hybridbatch.training import make_planner, prepare_data
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from hybridbatch.training.planner import BatchPlanner
 
     record = tmp_path / "record"
     record.mkdir()
@@ -69,7 +70,7 @@ def test_ranks_run_matching_batches_and_resume_continues_the_sequence(tmp_path, 
     # rank r trains on global batches r, r + 2, r + 4, ... of the plan for two ranks
     config = load_config(whole)
     data = prepare_data(config)
-    planner = make_planner(config, data, world_size=2)
+    planner = BatchPlanner.for_training(config, data.train, world_size=2)
     plan = list(planner.plan_sequence(16))
     describe = [[(d["query_lang"], d["passage_lang"], d["group"][1:]) for d in map(data.train.describe, b.rows)]
                 for b in plan]

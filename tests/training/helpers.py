@@ -1,4 +1,4 @@
-"""Toy parallel training data for the sampler / training tests (letters only, so the tiny test
+"""Toy parallel training data for the planner / trainer tests (letters only, so the tiny test
 tokenizer from conftest.build_tiny_model covers every character)."""
 
 from __future__ import annotations
@@ -63,10 +63,10 @@ def parse_row(query: str, positive: str) -> tuple[str, str, str]:
 
 
 def record_training_batches(monkeypatch, train_queries: set[str], seen: list) -> None:
-    """Make ``hybridbatch.training.build_trainer`` wrap the trainer's collator so that every training
+    """Make ``hybridbatch.training.trainer.build_trainer`` wrap the trainer's collator so that every training
     batch (recognised by its first query being a training query) is appended to ``seen`` as
     [[query, positive], ...]. ``monkeypatch``: pytest's fixture or anything with ``setattr``."""
-    from hybridbatch import training
+    from hybridbatch.training import trainer as training
 
     original = training.build_trainer
 

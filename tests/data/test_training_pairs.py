@@ -16,7 +16,7 @@ from hybridbatch.data.training_pairs import (
 )
 from hybridbatch.errors import HybridbatchError
 from tests.helpers import parallel_benchmark
-from tests.training_helpers import toy_items, toy_pairs, write_jsonl
+from tests.training.helpers import toy_items, toy_pairs, write_jsonl
 
 
 def test_rows_from_benchmark_pair_question_in_x_with_answer_in_y():

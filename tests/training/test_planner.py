@@ -7,14 +7,9 @@ import pytest
 
 from hybridbatch.data.training_pairs import Item, PairSet, TrainingPairs
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.sampling import (
-    BatchPlanner,
-    HybridSamplerFactory,
-    SamplingConfig,
-    plan_record,
-    random_batching_collisions,
-)
-from tests.training_helpers import toy_items, toy_pairs, toy_training
+from hybridbatch.training.config import SamplingConfig
+from hybridbatch.training.planner import BatchPlanner, plan_record, random_batching_collisions
+from tests.training.helpers import toy_items, toy_pairs, toy_training
 
 
 def _rows(pairs: TrainingPairs, batch):
@@ -131,10 +126,10 @@ def test_side_by_side_batches_of_ranks_share_type_language_and_no_group():
 
 
 @pytest.mark.parametrize("cfg, message", [
-    ({"strategy": "mixed"}, "unknown strategy 'mixed'"),
-    ({"alpha": 1.5}, "alpha 1.5 outside"),
-    ({"alpha": -0.1}, "alpha -0.1 outside"),
-    ({"language_weighting": "zipf"}, "unknown language_weighting"),
+    ({"strategy": "mixed"}, "'sampling.strategy' is 'mixed'; expected one of x-x-mono, x-y, hybrid"),
+    ({"alpha": 1.5}, "'sampling.alpha' is 1.5; must be <= 1.0"),
+    ({"alpha": -0.1}, "'sampling.alpha' is -0.1; must be >= 0.0"),
+    ({"language_weighting": "zipf"}, "'sampling.language_weighting' is 'zipf'"),
 ])
 def test_bad_settings_are_errors(cfg, message):
     with pytest.raises(HybridbatchError, match=message):
@@ -179,30 +174,6 @@ def test_plan_record_format():
     rec = plan_record(pairs, batches[0])
     assert rec["batch_type"] == "x-x-mono" and rec["dataset"] == "toy" and len(rec["rows"]) == 10
     assert set(rec["rows"][0]) == {"query_lang", "passage_lang", "group"}
-
-
-def test_sampler_factory_plugs_into_the_trainer_contract():
-    from sentence_transformers.base.sampler import DefaultBatchSampler
-
-    train_pairs, val_pairs = toy_training(toy_pairs(30)), toy_training(toy_pairs(6, start=50))
-    train_ds, val_ds = object(), object()
-    factory = HybridSamplerFactory(SamplingConfig(), (train_ds, train_pairs), (val_ds, val_pairs), world_size=1)
-    kwargs = {"batch_size": 10, "drop_last": True, "valid_label_columns": ["label"], "generator": None, "seed": 3}
-    sampler = factory(train_ds, **kwargs)
-    assert isinstance(sampler, DefaultBatchSampler) and factory.train_sampler is sampler
-    assert len(sampler) == 9
-    epoch0 = list(sampler)
-    sampler.set_epoch(1)
-    epoch1 = list(sampler)
-    expected = [b.rows.tolist() for b in BatchPlanner(train_pairs, 10, SamplingConfig(), seed=3).plan(1)]
-    assert epoch1 == expected and epoch0 != epoch1
-    val = factory(val_ds, **kwargs)
-    assert val.batch_size == 6  # 6 validation groups
-    first = list(val)
-    val.set_epoch(5)
-    assert list(val) == first  # the same validation batches at every evaluation
-    with pytest.raises(HybridbatchError, match="does not know"):
-        factory(object(), **kwargs)
 
 
 def test_mlqa_r_random_batches_repeat_groups_hybrid_batches_never_do(shared_data):

@@ -11,7 +11,7 @@ import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 class Stop(Exception):
@@ -22,15 +22,16 @@ def main(argv: list[str]) -> int:
     from sentence_transformers import SentenceTransformer
     from transformers import TrainerCallback
 
-    from hybridbatch import training
-    from hybridbatch.train_config import load_config
-    from tests.training_helpers import Patcher, record_training_batches
+    from hybridbatch.training import trainer
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from tests.training.helpers import Patcher, record_training_batches
 
     config_path, model_dir, record_dir = argv[:3]
     resume = "latest" if "--resume" in argv else None
     stop_at = int(argv[argv.index("--stop-at-step") + 1]) if "--stop-at-step" in argv else None
     config = load_config(config_path)
-    train_queries = {it.query for d in training.prepare_data(config).train.datasets for it in d.items}
+    train_queries = {it.query for d in prepare_data(config).train.datasets for it in d.items}
     seen: list = []
     record_training_batches(Patcher, train_queries, seen)
 
@@ -40,7 +41,7 @@ def main(argv: list[str]) -> int:
                 raise Stop()
 
     try:
-        training.train(config, resume=resume, model=SentenceTransformer(model_dir, device="cpu"),
+        trainer.train(config, resume=resume, model=SentenceTransformer(model_dir, device="cpu"),
                        callbacks=[Killer()])
     except Stop:
         pass

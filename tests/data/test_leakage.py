@@ -4,9 +4,9 @@ import json
 
 from hybridbatch.cli import main
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
+from hybridbatch.data.leakage import check_leakage
 from hybridbatch.data.training_pairs import Item, PairSet, pairs_from_benchmark
-from hybridbatch.leakage import check_leakage
-from tests.training_helpers import toy_items, write_jsonl
+from tests.training.helpers import toy_items, write_jsonl
 
 
 def _eval_bench(question: str = "Who wrote it?", sentence: str = "It was written by Ann.",

@@ -1,4 +1,4 @@
-"""Hybrid batch sampling: X-X-mono, X-Y and hybrid batches over parallel training rows.
+"""The batch planner: X-X-mono, X-Y and hybrid batches over parallel training rows (pure numpy).
 
 Contract (:class:`BatchPlanner`):
 
@@ -23,7 +23,6 @@ Contract (:class:`BatchPlanner`):
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -31,38 +30,9 @@ import numpy as np
 
 from hybridbatch.data.training_pairs import PairSet, TrainingPairs
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.training.config import SamplingConfig, TrainConfig
 
-STRATEGIES = ("x-x-mono", "x-y", "hybrid")
-LANGUAGE_WEIGHTINGS = ("uniform", "size", "smoothed")
 MONO, XY = "x-x-mono", "x-y"
-
-
-@dataclass
-class SamplingConfig:
-    """How batches are formed (see the module docstring)."""
-
-    strategy: str = "hybrid"
-    alpha: float = 0.5
-    language_weighting: str = "uniform"
-    smoothing_exponent: float = 0.5
-    batches_per_epoch: int | None = None  # default: items of all datasets // batch size
-
-    def validate(self) -> None:
-        if self.strategy not in STRATEGIES:
-            raise HybridbatchError(f"unknown strategy {self.strategy!r}; expected one of {', '.join(STRATEGIES)}")
-        if isinstance(self.alpha, bool) or not isinstance(self.alpha, (int, float)) or not 0.0 <= self.alpha <= 1.0:
-            raise HybridbatchError(f"alpha {self.alpha!r} outside [0, 1]")
-        if self.language_weighting not in LANGUAGE_WEIGHTINGS:
-            raise HybridbatchError(f"unknown language_weighting {self.language_weighting!r}; expected one of "
-                                   f"{', '.join(LANGUAGE_WEIGHTINGS)}")
-        if not self.smoothing_exponent >= 0.0:
-            raise HybridbatchError(f"smoothing_exponent {self.smoothing_exponent!r} must be >= 0")
-        if self.batches_per_epoch is not None and self.batches_per_epoch < 1:
-            raise HybridbatchError(f"batches_per_epoch {self.batches_per_epoch!r} must be >= 1")
-
-    @property
-    def mono_probability(self) -> float:
-        return {"x-x-mono": 1.0, "x-y": 0.0}.get(self.strategy, float(self.alpha))
 
 
 @dataclass(frozen=True)
@@ -142,6 +112,11 @@ class BatchPlanner:
         self._check_sizes()
         per_epoch = batches_per_epoch or config.batches_per_epoch or int(sizes.sum()) // self.batch_size
         self.batches_per_epoch = max(self.world_size, per_epoch - per_epoch % self.world_size)
+
+    @classmethod
+    def for_training(cls, config: TrainConfig, pairs: TrainingPairs, world_size: int = 1) -> BatchPlanner:
+        """The training planner exactly as the trainer uses it (raises on too-small data)."""
+        return cls(pairs, config.training.batch_size, config.sampling, seed=config.seed, world_size=world_size)
 
     def __len__(self) -> int:
         return self.batches_per_epoch
@@ -299,82 +274,3 @@ def random_batching_collisions(pairs: TrainingPairs, batch_size: int, *, epochs:
                 cluster_hits += int(hit.sum())
         batches += n_full
     return CollisionStats(batches, batch_size, group_hits, cluster_hits, rows_repeated / max(batches, 1))
-
-
-class HybridSamplerFactory:
-    """The callable given as ``SentenceTransformerTrainingArguments(batch_sampler=...)``.
-
-    The trainer calls it as ``factory(dataset, batch_size=, drop_last=, valid_label_columns=,
-    generator=, seed=)`` for the train and the eval dataset; it recognises which one by identity
-    and plans over the matching :class:`TrainingPairs`. The world size is read from
-    ``torch.distributed`` when it is initialised.
-    """
-
-    def __init__(self, config: SamplingConfig, train: tuple[object, TrainingPairs],
-                 eval: tuple[object, TrainingPairs] | None = None, world_size: int | None = None):
-        self.config, self.train, self.eval, self._world_size = config, train, eval, world_size
-        self.train_sampler = None  # the HybridBatchSampler built for the training set
-
-    def __getstate__(self) -> dict:
-        # The trainer pickles its arguments (training_args.bin) with this factory inside; the
-        # datasets are not needed there.
-        return {"config": self.config, "train": None, "eval": None, "_world_size": self._world_size,
-                "train_sampler": None}
-
-    def world_size(self) -> int:
-        if self._world_size is not None:
-            return self._world_size
-        import torch.distributed as dist
-
-        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
-
-    def __call__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns=None, generator=None,
-                 seed: int = 0):
-        if self.train is None:
-            raise HybridbatchError("this batch sampler factory was restored from a pickle and holds no data")
-        if dataset is self.train[0]:
-            planner = BatchPlanner(self.train[1], batch_size, self.config, seed=seed, world_size=self.world_size())
-            self.train_sampler = __getattr__("HybridBatchSampler")(dataset, planner, drop_last=drop_last)
-            return self.train_sampler
-        if self.eval is not None and dataset is self.eval[0]:
-            pairs = self.eval[1]
-            config = dataclasses.replace(self.config, batches_per_epoch=None)
-            planner = BatchPlanner(pairs, batch_size, config, seed=seed, world_size=self.world_size(),
-                                   allow_smaller=True)
-            return __getattr__("HybridBatchSampler")(dataset, planner, drop_last=drop_last, fixed_epoch=0)
-        raise HybridbatchError("the batch sampler was asked for a dataset it does not know")
-
-
-def _define_sampler_class() -> type:
-    # sentence-transformers takes seconds to import; only training needs this class.
-    from sentence_transformers.base.sampler import DefaultBatchSampler
-
-    class HybridBatchSampler(DefaultBatchSampler):
-        """sentence-transformers batch sampler over a :class:`BatchPlanner` (yields global row
-        lists). ``set_epoch`` selects the plan; ``fixed_epoch`` pins it (validation batches are
-        the same at every evaluation)."""
-
-        def __init__(self, dataset, planner: BatchPlanner, *, drop_last: bool = True,
-                     fixed_epoch: int | None = None):
-            super().__init__(dataset, batch_size=planner.batch_size, drop_last=drop_last, seed=planner.seed)
-            self.planner = planner
-            self.fixed_epoch = fixed_epoch
-
-        def __iter__(self) -> Iterator[list[int]]:
-            epoch = self.epoch if self.fixed_epoch is None else self.fixed_epoch
-            for batch in self.planner.plan(epoch):
-                yield batch.rows.tolist()
-
-        def __len__(self) -> int:
-            return len(self.planner)
-
-    HybridBatchSampler.__module__ = __name__
-    HybridBatchSampler.__qualname__ = "HybridBatchSampler"
-    return HybridBatchSampler
-
-
-def __getattr__(name: str):
-    if name == "HybridBatchSampler":
-        globals()[name] = _define_sampler_class()
-        return globals()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The experiment runner: grid expansion, a tiny end-to-end grid, resumption, the generated summary."""
+"""The experiment runner: a tiny end-to-end grid, resumption, reuse checks, the generated summary."""
 
 from __future__ import annotations
 
@@ -6,50 +6,13 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from hybridbatch.cli import main
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.experiment import ExperimentConfig, expand_grid, load_experiment
-from tests.training_helpers import toy_items, write_config, write_jsonl
+from hybridbatch.experiment.runner import check_same_evaluation, check_same_settings
+from tests.training.helpers import toy_items, write_config, write_jsonl
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
-
-
-def test_grid_expansion_dedups_alpha_ends_and_ignores_alpha_for_baselines():
-    cfg = ExperimentConfig(name="g", train={"t": "t.yaml"}, grid=[
-        {"strategy": ["x-x-mono", "x-y", "hybrid"], "alpha": [0.5], "seed": [1, 2]},
-        {"strategy": ["hybrid"], "alpha": [0.0, 0.25, 1.0], "seed": [1]},
-    ])
-    ids = [r.run_id for r in expand_grid(cfg)]
-    assert ids == ["t-x-x-mono-s1", "t-x-x-mono-s2", "t-x-y-s1", "t-x-y-s2", "t-hybrid-a0.5-s1",
-                   "t-hybrid-a0.5-s2", "t-hybrid-a0.25-s1"]
-
-
-@pytest.mark.parametrize("grid,message", [
-    ([{"strategy": ["mixed"]}], "unknown strategy 'mixed'"),
-    ([{"strategy": ["hybrid"], "alpha": [1.5]}], "alpha 1.5 outside"),
-    ([{"lr": [1]}], "unknown grid key"),
-    ([{"train": ["other"]}], "training set 'other'"),
-])
-def test_bad_grids(grid, message):
-    with pytest.raises(HybridbatchError, match=message):
-        expand_grid(ExperimentConfig(name="g", train={"t": "t.yaml"}, grid=grid))
-
-
-def test_unknown_top_level_key_is_named(tmp_path):
-    path = tmp_path / "e.yaml"
-    path.write_text(yaml.safe_dump({"name": "x", "train": {"t": "t.yaml"}, "grid": [], "steps": 3}))
-    with pytest.raises(HybridbatchError, match="unknown key 'steps'"):
-        load_experiment(path)
-
-
-def test_shipped_experiment_configs_load():
-    repo = Path(__file__).resolve().parents[1]
-    for name in ("experiment-mlqa-to-xquad.yaml", "experiment-xquad-to-mlqa.yaml"):
-        cfg = load_experiment(repo / "configs" / name)
-        assert all(Path(p).is_file() for p in cfg.train.values())
-        assert len(expand_grid(cfg)) >= 3
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys):
@@ -100,25 +63,38 @@ def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys)
 
 
 def test_a_run_folder_is_not_reused_with_other_settings(tmp_path):
-    from hybridbatch.experiment import _check_same_settings
     from hybridbatch.outputs import write_json
 
     write_json(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
-    _check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
+    check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
     with pytest.raises(HybridbatchError, match="another train overrides"):
-        _check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})
+        check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})
 
 
 def test_a_finished_evaluation_is_not_reused_with_another_precision(tmp_path):
     from hybridbatch.evaluation.runner import EvaluationConfig
-    from hybridbatch.experiment import _check_same_evaluation
     from hybridbatch.outputs import write_json
 
     old = {"benchmark": "xquad-r", "languages": None, "candidate_text": "sentence", "max_seq_length": None}
     write_json(tmp_path / "config.json", {"config": old})  # written before precision existed: fp32
-    _check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
+    check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
     with pytest.raises(HybridbatchError, match="precision='fp32', the experiment asks for 'bf16'"):
-        _check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m", precision="bf16"))
+        check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m", precision="bf16"))
     (tmp_path / "config.json").unlink()
     with pytest.raises(HybridbatchError, match="without a readable config.json"):
-        _check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
+        check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
+
+
+def test_a_failing_run_raises_an_error_naming_the_run(tmp_path, tiny_model_dir):
+    from hybridbatch.experiment.config import load_experiment
+    from hybridbatch.experiment.runner import run_experiment
+
+    write_jsonl(tmp_path / "items.jsonl", toy_items(12, ["en", "de"]))
+    write_config(tmp_path / "train.yaml", {"model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl"}],
+                                           "validation_fraction": 0.0})
+    exp = write_config(tmp_path / "exp.yaml", {
+        "name": "bad", "train": {"toy": "train.yaml"}, "grid": [{"strategy": ["x-y"]}],
+        "train_overrides": {"batch_size": 50}, "include_base": False,
+        "evaluate": {"benchmarks": [f"lareqa:{FIXTURES / 'lareqa_tiny'}"]}})
+    with pytest.raises(HybridbatchError, match=r"toy-x-y-s1: training failed: .*too few for one batch of 50"):
+        run_experiment(load_experiment(exp), tmp_path / "out")

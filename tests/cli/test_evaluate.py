@@ -78,13 +78,16 @@ def test_bf16_evaluation_records_its_precision_and_uses_its_own_cache(tmp_path, 
         assert bf16["summary"][setting]["map"] == pytest.approx(fp32["summary"][setting]["map"], abs=0.05)
 
 
-def test_beir_benchmark_with_model(tmp_path, tiny_model_dir):
+def test_beir_benchmark_with_model(tmp_path, tiny_model_dir, capsys):
     out = tmp_path / "beir"
     assert main(["evaluate", "--model", str(tiny_model_dir), "--benchmark", BEIR, "--out", str(out)]) == 0
     results = json.loads((out / "results.json").read_text())
     assert results["kind"] == "beir"
     assert 0.0 <= results["summary"]["ndcg@10"] <= 1.0
     assert "nDCG@10" in (out / "results.md").read_text()
+    s = results["summary"]
+    assert capsys.readouterr().out.splitlines()[0] == (
+        f"beir_tiny-test: nDCG@10 {s['ndcg@10']:.3f}  R@100 {s['recall@100']:.3f}  MRR@10 {s['mrr@10']:.3f}")
 
 
 def _exit_and_message(argv, capsys):
@@ -94,7 +97,7 @@ def _exit_and_message(argv, capsys):
 
 
 @pytest.mark.parametrize("case", ["missing_key", "wrong_shape", "unknown_language", "not_a_model",
-                                  "malformed_json", "both_sources"])
+                                  "malformed_json", "both_sources", "bad_batch_size", "short_max_seq_length"])
 def test_bad_input_exit_2_one_line_no_output(case, tmp_path, capsys):
     bench = load_benchmark(LAREQA)
     Q, C = _random_embeddings(bench)
@@ -130,6 +133,11 @@ def test_bad_input_exit_2_one_line_no_output(case, tmp_path, capsys):
         (folder / "en.json").write_text('{"data": [ {')
         argv = ["evaluate", "--benchmark", f"lareqa:{folder}", "--out", str(out), "--embeddings", str(emb)]
         expected = "en.json"
+    elif case in ("bad_batch_size", "short_max_seq_length"):
+        save_embeddings(emb, bench, Q, C)
+        flag, value, expected = {"bad_batch_size": ("--batch-size", "0", "'batch_size' is 0"),
+                                 "short_max_seq_length": ("--max-seq-length", "4", "'max_seq_length' is 4")}[case]
+        argv += ["--embeddings", str(emb), flag, value]
     else:
         with pytest.raises(SystemExit) as exc:
             main(argv + ["--embeddings", str(emb), "--model", "default"])

@@ -1,0 +1,75 @@
+"""Command-line flags derived from a configuration dataclass's fields (see :mod:`hybridbatch.config`):
+one ``--name`` per overridable leaf, its type, choices and help taken from the field."""
+
+from __future__ import annotations
+
+import argparse
+import types
+import typing
+from typing import Any, Literal
+
+from hybridbatch.config import OverrideField, override_fields
+
+
+def add_config_flags(parser: argparse.ArgumentParser, cls, *, aliases: dict[str, list[str]] | None = None,
+                     group_title: str = "configuration overrides") -> dict[str, str]:
+    """Add a flag for every overridable leaf of ``cls``; returns ``{argparse dest: dotted path}``.
+
+    ``aliases`` maps a leaf name to its flag spellings (the first is the canonical one).
+    """
+    aliases = aliases or {}
+    group = parser.add_argument_group(group_title, "every field of the YAML config; a flag replaces its value")
+    dests: dict[str, str] = {}
+    for path, leaf in override_fields(cls).items():
+        flags = aliases.get(leaf.name, [f"--{leaf.name.replace('_', '-')}"])
+        dest = f"cfg__{path.replace('.', '__')}"
+        group.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, **_argparse_kwargs(leaf))
+        dests[dest] = path
+    return dests
+
+
+def overrides_from_args(args: argparse.Namespace, dests: dict[str, str]) -> dict[str, Any]:
+    """``{dotted path: value}`` for the flags that were given."""
+    return {path: getattr(args, dest) for dest, path in dests.items() if hasattr(args, dest)}
+
+
+def _argparse_kwargs(leaf: OverrideField) -> dict[str, Any]:
+    hint, optional = _strip_optional(leaf.hint)
+    help_text = leaf.field.metadata.get("help")
+    kwargs: dict[str, Any] = {"help": help_text, "metavar": leaf.name.upper()}
+    origin = typing.get_origin(hint)
+    if hint is bool:
+        kwargs["action"] = argparse.BooleanOptionalAction
+        del kwargs["metavar"]
+    elif origin is Literal:  # checked by the config loader, which gives a one-line error
+        kwargs["metavar"] = "{" + ",".join(typing.get_args(hint)) + "}"
+    elif origin is list:
+        kwargs["type"] = _comma_list
+        kwargs["metavar"] = "A,B,..."
+    elif hint in (int, float):
+        kwargs["type"] = _nullable(hint) if optional else hint
+        if optional:
+            kwargs["help"] = ((help_text + "; ") if help_text else "") + "'none' to unset"
+    return kwargs
+
+
+def _strip_optional(hint) -> tuple[Any, bool]:
+    if typing.get_origin(hint) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return args[0], True
+    return hint, False
+
+
+def _comma_list(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def _nullable(kind):
+    def parse(text: str):
+        if text.strip().lower() in ("none", "null"):
+            return None
+        return kind(text)
+
+    parse.__name__ = kind.__name__
+    return parse

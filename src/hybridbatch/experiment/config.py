@@ -1,0 +1,138 @@
+"""The experiment configuration: a grid of runs (strategy × α × seed × training set), each trained with a
+training config plus overrides and evaluated on a list of benchmarks.
+
+Layout::
+
+    name: mlqa-to-xquad
+    train: {mlqa-r: mlqa-to-xquad.yaml}        # short name → training config (relative to this file)
+    train_overrides: {max_steps: 40, ...}      # any training-config field, by name or dotted path
+    grid:                                      # each block: the cartesian product of its lists
+      - {strategy: [hybrid, x-x-mono, x-y], alpha: [0.5], seed: [1, 2], train: [mlqa-r]}
+    evaluate: {benchmarks: [xquad-r], ...}     # evaluation settings (hybridbatch.evaluation.runner)
+    include_base: true
+    base_model: default
+    seen_languages: [ar, de, en, es, hi, vi, zh]
+
+Everything is checked when the file is read — keys, types, ranges, and every override against every
+training config it applies to — so a bad grid fails before its first run.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hybridbatch import config as strict
+from hybridbatch.config import setting
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.runner import EvaluationSettings
+from hybridbatch.training.config import Strategy, apply_overrides, load_config
+
+
+@dataclass
+class ExperimentEvaluation(EvaluationSettings):
+    """How every model of the grid is evaluated: the benchmarks, then the evaluation settings."""
+
+    benchmarks: list[str] = setting(default_factory=lambda: ["xquad-r"])
+
+
+@dataclass
+class GridBlock:
+    """One block of the grid; runs = strategy × alpha × seed × train (all training sets by default)."""
+
+    strategy: list[Strategy] = setting(default_factory=lambda: ["hybrid"])
+    alpha: list[float] = setting(default_factory=lambda: [0.5])
+    seed: list[int] = setting(default_factory=lambda: [1])
+    train: list[str] | None = None
+
+
+@dataclass
+class ExperimentConfig:
+    """A grid: each block of ``grid`` is a cartesian product of its lists (strategy, alpha, seed, train)."""
+
+    name: str
+    train: dict[str, str]
+    grid: list[GridBlock]
+    evaluate: ExperimentEvaluation = setting(default_factory=ExperimentEvaluation)
+    base_model: str = "default"
+    include_base: bool = True
+    train_overrides: dict[str, Any] = setting(default_factory=dict)
+    seen_languages: list[str] | None = None
+    out: str | None = None
+    source: str = setting("", internal=True)  # the YAML file this was read from
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    strategy: str
+    alpha: float | None
+    seed: int
+    train: str
+
+    @property
+    def run_id(self) -> str:
+        alpha = f"-a{self.alpha:g}" if self.strategy == "hybrid" else ""
+        return f"{self.train}-{self.strategy}{alpha}-s{self.seed}"
+
+    @property
+    def label(self) -> str:
+        return f"{self.strategy} α={self.alpha:g}" if self.strategy == "hybrid" else self.strategy
+
+    def overrides(self) -> dict[str, Any]:
+        """The training-config fields this run sets."""
+        out: dict[str, Any] = {"sampling.strategy": self.strategy, "seed": self.seed}
+        if self.alpha is not None:
+            out["sampling.alpha"] = self.alpha
+        return out
+
+
+def load_experiment(path: str | Path) -> ExperimentConfig:
+    """Read and check an experiment YAML (keys, types, ranges, grid, overrides); errors name the file."""
+    path = Path(path)
+    cfg = strict.load_yaml(path, ExperimentConfig)
+    cfg.source = str(path)
+    try:
+        if not cfg.train:
+            raise HybridbatchError("'train' must map a short name to a training config file")
+        if not cfg.grid:
+            raise HybridbatchError("'grid' is empty")
+        if not cfg.evaluate.benchmarks:
+            raise HybridbatchError("'evaluate.benchmarks' is empty")
+        cfg.train = {name: str(p if Path(p).is_absolute() else (path.parent / p).resolve())
+                     for name, p in cfg.train.items()}
+        runs = expand_grid(cfg)
+    except HybridbatchError as exc:
+        raise HybridbatchError(str(exc), path=path) from None
+    for spec in runs:  # every override against the training config it meets
+        training_config(cfg, spec, Path("unused"))
+    return cfg
+
+
+def training_config(cfg: ExperimentConfig, spec: RunSpec, train_dir: Path):
+    """The resolved training config of one run: its file, the experiment's overrides, the run's settings."""
+    base = load_config(cfg.train[spec.train])
+    base = apply_overrides(base, cfg.train_overrides, source=cfg.source or None)
+    return apply_overrides(base, spec.overrides() | {"output_dir": str(train_dir),
+                                                     "eval_benchmarks": list(cfg.evaluate.benchmarks)})
+
+
+def expand_grid(cfg: ExperimentConfig) -> list[RunSpec]:
+    """All distinct runs of the grid, in order. α is ignored for non-hybrid strategies; hybrid α=0 is
+    X-Y and α=1 is X-X-mono (the same batch distribution), so those are run once under that name."""
+    runs: list[RunSpec] = []
+    for i, block in enumerate(cfg.grid):
+        trains = block.train if block.train is not None else list(cfg.train)
+        for name in trains:
+            if name not in cfg.train:
+                raise HybridbatchError(f"grid[{i}] names training set {name!r}, not in 'train' ({list(cfg.train)})")
+        for strategy, alpha, seed, train in itertools.product(block.strategy, block.alpha, block.seed, trains):
+            if not 0.0 <= alpha <= 1.0:
+                raise HybridbatchError(f"grid[{i}]: alpha {alpha} outside [0, 1]")
+            if strategy == "hybrid" and alpha in (0.0, 1.0):
+                strategy = "x-y" if alpha == 0.0 else "x-x-mono"
+            spec = RunSpec(strategy, alpha if strategy == "hybrid" else None, int(seed), train)
+            if spec not in runs:
+                runs.append(spec)
+    return runs

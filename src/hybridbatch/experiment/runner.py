@@ -1,0 +1,138 @@
+"""Run a grid (see :mod:`.config`): for each run leakage check → train → evaluate (cached) → record, then
+one generated summary for the grid.
+
+Every run has its own folder with its resolved configuration; a finished step is never redone, so an
+interrupted grid continues where it stopped when the same command is run again. Training and evaluation
+are library calls; their errors arrive as exceptions naming the run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from hybridbatch.config import to_dict
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.runner import EvaluationConfig, EvaluationSettings, run_evaluation
+from hybridbatch.experiment.config import ExperimentConfig, RunSpec, expand_grid, training_config
+from hybridbatch.outputs import provenance, write_json
+
+log = logging.getLogger(__name__)
+# evaluation settings that must match for a finished evaluation to be reused
+SAME_EVALUATION_KEYS = ("benchmark", "languages", "candidate_text", "max_seq_length", "precision")
+
+
+def _model_ready(train_dir: Path) -> Path | None:
+    model = train_dir / "model"
+    return model if (model / "modules.json").is_file() else None
+
+
+def train_run(spec: RunSpec, cfg: ExperimentConfig, run_dir: Path) -> Path:
+    """Train (or resume) one run; returns the saved model folder."""
+    from hybridbatch.training.trainer import train
+
+    train_dir = run_dir / "train"
+    done = _model_ready(train_dir)
+    if done:
+        return done
+    try:
+        config = training_config(cfg, spec, train_dir)
+        train(config, resume="latest" if train_dir.exists() else None)
+    except HybridbatchError as exc:
+        raise HybridbatchError(f"training failed: {exc}", record=spec.run_id) from exc
+    model = _model_ready(train_dir)
+    if model is None:
+        raise HybridbatchError(f"training ended without a saved model; see {train_dir}", record=spec.run_id)
+    return model
+
+
+def evaluation_config(cfg: ExperimentConfig, model: str, benchmark: str, extra: dict[str, Any]) -> EvaluationConfig:
+    """The evaluation of ``model`` on ``benchmark`` with the experiment's evaluation settings."""
+    settings = {f.name: getattr(cfg.evaluate, f.name) for f in fields(EvaluationSettings)}
+    return EvaluationConfig(benchmark=benchmark, model=model, extra=extra, **settings)
+
+
+def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, extra: dict[str, Any]) -> None:
+    """Evaluate one model on one benchmark unless that evaluation is already finished."""
+    eval_cfg = evaluation_config(cfg, model, benchmark, extra)
+    if (out / "results.json").is_file():
+        check_same_evaluation(out, eval_cfg)
+        return
+    run_evaluation(eval_cfg, out)
+
+
+def check_same_evaluation(out: Path, eval_cfg: EvaluationConfig) -> None:
+    """A finished evaluation is reused only if it was made with the same evaluation settings."""
+    try:
+        stored = json.loads((out / "config.json").read_text(encoding="utf-8"))["config"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise HybridbatchError(f"finished evaluation without a readable config.json ({exc})", path=out) from exc
+    for key in SAME_EVALUATION_KEYS:
+        want, have = getattr(eval_cfg, key), stored.get(key, "fp32" if key == "precision" else None)
+        if want != have:
+            raise HybridbatchError(f"finished evaluation was made with {key}={have!r}, the experiment asks for "
+                                   f"{want!r}; use another --out or delete the folder", path=out)
+
+
+def check_same_settings(path: Path, settings: dict[str, Any]) -> None:
+    """A run folder is reused only by the same run: same training config text and overrides."""
+    if not path.is_file():
+        return
+    before = json.loads(path.read_text(encoding="utf-8"))
+    for key in ("train_config", "train_overrides"):
+        if key in before and before[key] != settings[key]:
+            raise HybridbatchError(f"this run was made with another {key.replace('_', ' ')}; use a new --out "
+                                   "or remove the run folder", path=path.parent)
+
+
+def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None) -> Path:
+    """Run every unfinished step of the grid, then write ``<out>/summary``; returns ``out``."""
+    from hybridbatch.reporting.compare import load_record, write_comparison
+
+    out = Path(out or cfg.out or f"runs/{cfg.name}")
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "experiment.json", provenance(to_dict(cfg)))
+    runs = expand_grid(cfg)
+    if only:
+        runs = [r for r in runs if r.run_id in only]
+    timing_path = out / "timing.json"
+    timing: dict[str, float] = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
+    eval_dirs: list[Path] = []
+    if cfg.include_base:
+        for bench in cfg.evaluate.benchmarks:
+            target = out / "base" / f"eval-{bench}"
+            started = time.perf_counter()
+            evaluate_run(cfg.base_model, bench, cfg, target, {"label": "base (untrained)", "run_id": "base"})
+            timing.setdefault(f"base/eval-{bench}", round(time.perf_counter() - started, 1))
+            eval_dirs.append(target)
+    for spec in runs:
+        run_dir = out / spec.run_id
+        run_dir.mkdir(exist_ok=True)
+        extra = {"label": spec.label, "run_id": spec.run_id, "strategy": spec.strategy, "alpha": spec.alpha,
+                 "seed": spec.seed, "train": spec.train}
+        settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
+                    "train_overrides": cfg.train_overrides}
+        check_same_settings(run_dir / "run.json", settings)
+        write_json(run_dir / "run.json", settings)
+        started = time.perf_counter()
+        pending = [b for b in cfg.evaluate.benchmarks if not (run_dir / f"eval-{b}" / "results.json").is_file()]
+        model = train_run(spec, cfg, run_dir) if pending else None  # every evaluation done: nothing to train
+        if pending:
+            timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
+        for bench in cfg.evaluate.benchmarks:
+            started = time.perf_counter()
+            if bench in pending:
+                evaluate_run(str(model), bench, cfg, run_dir / f"eval-{bench}", extra)
+                timing.setdefault(f"{spec.run_id}/eval-{bench}", round(time.perf_counter() - started, 1))
+            eval_dirs.append(run_dir / f"eval-{bench}")
+        write_json(timing_path, timing)
+    write_json(timing_path, timing)
+    records = [load_record(d) for d in eval_dirs]
+    seen = set(cfg.seen_languages) if cfg.seen_languages else None
+    write_comparison(records, out / "summary", seen_languages=seen, title=f"Experiment {cfg.name}")
+    log.info("summary: %s", out / "summary" / "summary.md")
+    return out

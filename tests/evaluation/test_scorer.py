@@ -1,0 +1,94 @@
+"""The scorer registry and the contract every registered scorer keeps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hybridbatch.data.registry import load_benchmark
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation import scorer as scorer_mod
+from hybridbatch.evaluation.scorer import BaseScorer, Measure, Scorer, get_scorer, kinds, scorer_for
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+BENCHMARKS = {"lareqa": f"lareqa:{FIXTURES / 'lareqa_tiny'}", "beir": f"beir:{FIXTURES / 'beir_tiny'}"}
+
+
+def _random(bench, seed=0, dim=12):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((len(bench.queries), dim)).astype(np.float32),
+            rng.standard_normal((len(bench.candidates), dim)).astype(np.float32))
+
+
+def test_unknown_kind_is_a_clear_error():
+    with pytest.raises(HybridbatchError, match="no scorer for benchmark kind 'tatoeba'.*lareqa"):
+        get_scorer("tatoeba")
+    with pytest.raises(HybridbatchError, match="no 'kind'"):
+        scorer_for({"benchmark": "x", "summary": {}})
+    with pytest.raises(HybridbatchError, match="no scorer"):
+        scorer_for({"kind": "nope"})
+
+
+def test_registry_names_every_kind_once_and_returns_one_instance():
+    assert kinds() == ["lareqa", "beir"]
+    for kind in kinds():
+        s = get_scorer(kind)
+        assert isinstance(s, Scorer)
+        assert s.kind == kind and get_scorer(kind) is s
+        assert scorer_for({"kind": kind}) is s
+
+
+def test_a_registration_with_the_wrong_kind_is_refused(monkeypatch):
+    monkeypatch.setitem(scorer_mod.SCORERS, "other", "hybridbatch.evaluation.beir_scorer:BeirScorer")
+    monkeypatch.setattr(scorer_mod, "_instances", {})
+    with pytest.raises(HybridbatchError, match="registered as 'other'"):
+        get_scorer("other")
+
+
+@pytest.mark.parametrize("kind", ["lareqa", "beir"])
+def test_measures_are_well_formed(kind):
+    s = get_scorer(kind)
+    names = [m.name for m in s.measures]
+    assert len(names) == len(set(names)) and s.measures
+    assert any(m.per_query for m in s.measures)
+
+
+@pytest.mark.parametrize("kind", ["lareqa", "beir"])
+def test_score_is_per_query_then_aggregate_exactly(kind):
+    bench = load_benchmark(BENCHMARKS[kind])
+    Q, C = _random(bench)
+    s = get_scorer(kind)
+    results, per_query = s.score(bench, Q, C)
+    assert results["kind"] == kind and results["benchmark"] == bench.name
+    assert results == s.aggregate(bench, per_query)  # float equality, not approx
+    for m in s.measures:
+        assert m.value(results) is not None
+        if m.per_query:
+            assert per_query[m.per_query].shape == (len(bench.queries),)
+    # rendering works on every results dict a scorer makes
+    assert s.markdown(results).startswith("# ")
+    assert s.csv(results).startswith("setting,query_lang,candidate_lang,metric,value\n")
+    assert bench.name in s.summary_line(results)
+    for table in s.per_language(results):
+        assert set(table.values) <= set(results["languages"])
+
+
+def test_measure_value_walks_the_summary():
+    m = Measure("mo", "mo/map", "Mo.", unit="mAP")
+    assert m.title == "Mo. mAP"
+    assert m.value({"summary": {"mo": {"map": 0.5}}}) == 0.5
+    assert m.value({"summary": {"mo": {"map": None}}}) is None
+    assert m.value({"summary": {}}) is None
+    assert Measure("rd", "rank_distance", "rank distance").title == "rank distance"
+
+
+def test_base_scorer_summary_line_from_measures():
+    class Toy(BaseScorer):
+        kind = "toy"
+        measures = (Measure("a", "a", "A"), Measure("b", "x/b", "B", digits=1))
+
+    line = Toy().summary_line({"benchmark": "t", "summary": {"a": 0.25, "x": {"b": None}}})
+    assert line == "t: A 0.250  B –"
+    assert Toy().primary.name == "a"
