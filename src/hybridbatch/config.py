@@ -28,9 +28,12 @@ import yaml
 
 from hybridbatch.errors import HybridbatchError
 
-Precision = Literal["fp32", "bf16"]
-"""Numeric precision of encoding and training: fp32, or bf16 = bfloat16 autocast with fp32 weights."""
+Precision = Literal["auto", "fp32", "bf16"]
+"""Numeric precision of encoding and training: fp32, bf16 = bfloat16 autocast with fp32 weights, or auto =
+bf16 where it is native (see :mod:`hybridbatch.hardware`), else fp32."""
 PRECISIONS: tuple[str, ...] = typing.get_args(Precision)
+Device = Literal["auto", "cpu", "cuda"]
+"""Where models run: auto = CUDA when present, else the CPU."""
 
 
 def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,

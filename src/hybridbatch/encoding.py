@@ -19,7 +19,6 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
-from hybridbatch.config import PRECISIONS
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint
 from hybridbatch.settings import cache_dir
@@ -46,17 +45,17 @@ class SentenceTransformerEncoder:
     """An :class:`Encoder` over a sentence-transformers model.
 
     ``query_prompt`` / ``passage_prompt`` are literal prefixes; ``None`` means the model's own
-    ``query`` / ``passage`` prompt if it has one, else no prefix. ``precision`` "bf16" runs the
+    ``query`` / ``passage`` prompt if it has one, else no prefix. ``precision`` "bf16" (or "auto" where bf16 is native, see :mod:`hybridbatch.hardware`) runs the
     forward pass under CPU/GPU bfloat16 autocast (weights stay fp32; vectors are returned as fp32);
     it is part of the identity, so fp32 and bf16 vectors never share a cache.
     """
 
     def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
-                 batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "fp32"):
-        if precision not in PRECISIONS:
-            raise HybridbatchError(f"unknown precision {precision!r} (expected one of {', '.join(PRECISIONS)})")
+                 batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "auto"):
+        from hybridbatch.hardware import resolve_precision
+
         self.model = model
-        self.precision = precision
+        self.precision = resolve_precision(precision, "cuda" if str(model.device).startswith("cuda") else "cpu")
         prompts = getattr(model, "prompts", {}) or {}
         self.query_prompt = query_prompt if query_prompt is not None else prompts.get("query", "")
         self.passage_prompt = passage_prompt if passage_prompt is not None else prompts.get("passage", "")

@@ -15,6 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--out", help="experiment folder (default: runs/<name>)")
     p.add_argument("--only", help="comma-separated run ids to run (others are left as they are)")
     p.add_argument("--list", action="store_true", help="print the runs of the grid and exit")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"],
+                   help="where runs train and evaluate (default: the config's device, auto = CUDA when present)")
     p.set_defaults(func=run)
 
 
@@ -23,6 +25,8 @@ def run(args: argparse.Namespace) -> int:
     from hybridbatch.experiment.runner import run_experiment
 
     cfg = load_experiment(Path(args.config))
+    if args.device:
+        cfg.device = args.device
     if args.list:
         for spec in expand_grid(cfg):
             print(spec.run_id)

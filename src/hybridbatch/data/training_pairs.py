@@ -222,8 +222,10 @@ class TrainingPairs:
         return {"query_lang": ds.languages[ds.row_qlang[r]], "passage_lang": ds.languages[ds.row_plang[r]],
                 "group": ds.groups[ds.row_group[r]]}
 
-    def to_dataset(self):
-        """A ``datasets.Dataset`` of all rows with a transform yielding query/positive[/negative]."""
+    def to_dataset(self, *, row_labels: bool = False, label_offset: int = 0):
+        """A ``datasets.Dataset`` of all rows with a transform yielding query/positive[/negative]; with
+        ``row_labels`` also a ``label`` column holding each row's global index (losses that need to know
+        which row they see, e.g. the distillation regulariser, read it as their labels), plus ``label_offset``."""
         from datasets import Dataset
         from sentence_transformers.util import resolve_ids
 
@@ -242,6 +244,8 @@ class TrainingPairs:
         if self.has_negatives:
             columns["negative_id"] = p_ids.tolist()
             lookups["negative_id"] = (Dataset.from_dict({"id": ids, "text": negatives}), "id", "text")
+        if row_labels:
+            columns["label"] = list(range(label_offset, label_offset + self.n_rows))
         table = Dataset.from_dict(columns)
         table.set_transform(resolve_ids(lookups))
         return table

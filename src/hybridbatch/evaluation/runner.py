@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridbatch.config import Precision, coerce, public_fields, setting
+from hybridbatch.config import Device, Precision, coerce, public_fields, setting
 from hybridbatch.data.benchmark import Benchmark, CandidateText
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.scorer import Scorer, get_scorer
@@ -40,7 +40,9 @@ class EvaluationSettings:
     query_prefix: str | None = setting(None, help="literal query prefix (default: the model's 'query' prompt)")
     passage_prefix: str | None = setting(None, help="literal passage prefix (default: the model's 'passage' "
                                          "prompt)")
-    precision: Precision = setting("fp32", help="encode in fp32 or under bfloat16 autocast")
+    precision: Precision = setting("auto", help="fp32, bf16 (bfloat16 autocast) or auto: bf16 where it is "
+                                   "native (CUDA, CPUs with AVX512-BF16/AMX), else fp32")
+    device: Device = setting("auto", help="auto (CUDA when present) | cpu | cuda")
     cache: bool = setting(True, help="read and write the embedding cache")
 
     def check(self) -> None:
@@ -74,12 +76,23 @@ class EvaluationConfig(EvaluationSettings):
             raise HybridbatchError("give exactly one of --model and --embeddings")
 
 
+def resolve_hardware(cfg: EvaluationConfig) -> EvaluationConfig:
+    """A checked copy of ``cfg`` with ``device`` and ``precision`` resolved (auto → what runs here); the
+    resolved values are what config.json records and what the encoder identity contains."""
+    from hybridbatch.hardware import resolve_device, resolve_precision
+
+    cfg.check()
+    device = resolve_device(cfg.device)
+    return dataclasses.replace(cfg, device=device, precision=resolve_precision(cfg.precision, device))
+
+
 def build_encoder(cfg: EvaluationConfig):
     """Load the model named by the config and wrap it as the project's one encoder."""
     from hybridbatch.encoding import SentenceTransformerEncoder
     from hybridbatch.models.loading import load_model
 
-    model = load_model(cfg.model, max_seq_length=cfg.max_seq_length)
+    model = load_model(cfg.model, max_seq_length=cfg.max_seq_length,
+                       device="cuda" if cfg.device == "cuda" else "cpu")
     return SentenceTransformerEncoder(model, query_prompt=cfg.query_prefix, passage_prompt=cfg.passage_prefix,
                                       batch_size=cfg.batch_size, label=cfg.model or "", precision=cfg.precision)
 
@@ -125,7 +138,7 @@ def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | 
     """Evaluate and write the report folder ``out``; returns the results dict."""
     from hybridbatch.data.registry import load_benchmark
 
-    cfg.check()
+    cfg = resolve_hardware(cfg)
     if bench is None:
         bench = load_benchmark(cfg.benchmark, cfg.data_dir, cfg.languages)
     scorer = get_scorer(bench.kind)

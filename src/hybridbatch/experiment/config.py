@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch import config as strict
-from hybridbatch.config import setting
+from hybridbatch.config import Device, setting
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationSettings
 from hybridbatch.training.config import Strategy, apply_overrides, load_config
@@ -61,6 +61,7 @@ class ExperimentConfig:
     train_overrides: dict[str, Any] = setting(default_factory=dict)
     seen_languages: list[str] | None = None
     out: str | None = None
+    device: Device = setting("auto", help="where every run trains and evaluates: auto (CUDA when present) | cpu | cuda")
     source: str = setting("", internal=True)  # the YAML file this was read from
 
 
@@ -114,7 +115,7 @@ def training_config(cfg: ExperimentConfig, spec: RunSpec, train_dir: Path):
     """The resolved training config of one run: its file, the experiment's overrides, the run's settings."""
     base = load_config(cfg.train[spec.train])
     base = apply_overrides(base, cfg.train_overrides, source=cfg.source or None)
-    return apply_overrides(base, spec.overrides() | {"output_dir": str(train_dir),
+    return apply_overrides(base, spec.overrides() | {"output_dir": str(train_dir), "training.device": cfg.device,
                                                      "eval_benchmarks": list(cfg.evaluate.benchmarks)})
 
 

@@ -53,6 +53,7 @@ def train_run(spec: RunSpec, cfg: ExperimentConfig, run_dir: Path) -> Path:
 def evaluation_config(cfg: ExperimentConfig, model: str, benchmark: str, extra: dict[str, Any]) -> EvaluationConfig:
     """The evaluation of ``model`` on ``benchmark`` with the experiment's evaluation settings."""
     settings = {f.name: getattr(cfg.evaluate, f.name) for f in fields(EvaluationSettings)}
+    settings["device"] = cfg.device if settings["device"] == "auto" else settings["device"]
     return EvaluationConfig(benchmark=benchmark, model=model, extra=extra, **settings)
 
 
@@ -66,7 +67,11 @@ def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, e
 
 
 def check_same_evaluation(out: Path, eval_cfg: EvaluationConfig) -> None:
-    """A finished evaluation is reused only if it was made with the same evaluation settings."""
+    """A finished evaluation is reused only if it was made with the same evaluation settings (precision as
+    resolved on this machine: ``auto`` that means fp32 here does not reuse a bf16 evaluation)."""
+    from hybridbatch.evaluation.runner import resolve_hardware
+
+    eval_cfg = resolve_hardware(eval_cfg)
     try:
         stored = json.loads((out / "config.json").read_text(encoding="utf-8"))["config"]
     except (OSError, ValueError, KeyError) as exc:

@@ -33,7 +33,7 @@ from typing import Any, Literal
 import yaml
 
 from hybridbatch import config as strict
-from hybridbatch.config import Precision, setting
+from hybridbatch.config import Device, Precision, setting
 from hybridbatch.errors import HybridbatchError
 
 Strategy = Literal["x-x-mono", "x-y", "hybrid"]
@@ -41,6 +41,8 @@ STRATEGIES: tuple[str, ...] = ("x-x-mono", "x-y", "hybrid")
 PassageMode = Literal["sentence", "sentence+context"]
 Loss = Literal["mnrl", "cached-mnrl"]
 PromptMode = Literal["auto", "model", "paper", "none"]
+SelectMetric = Literal["loss", "mo", "cr", "mul", "mo+mul", "mo+cr+mul"]
+DistillDistance = Literal["cosine", "mse"]
 LanguageWeighting = Literal["uniform", "size", "smoothed"]
 PAPER_PROMPTS = {"query": "Query: ", "passage": "Passage: "}
 
@@ -98,9 +100,19 @@ class TrainingConfig:
                                   "model; paper (Query: / Passage: ); none")
     freeze_word_embeddings: bool = setting(False, help="do not train the word-embedding matrix (saves time and "
                                            "memory on CPU)")
-    precision: Precision = setting("fp32", help="bf16: mixed precision (bfloat16 autocast, fp32 weights); "
-                                   "~2.3x faster steps on CPUs with AVX512-BF16")
+    precision: Precision = setting("auto", help="bf16: mixed precision (bfloat16 autocast, fp32 weights), "
+                                   "~2.3x faster steps on CPUs with AVX512-BF16; auto: bf16 where it is native "
+                                   "(CUDA, AVX512-BF16/AMX CPUs), else fp32")
+    device: Device = setting("auto", help="auto (CUDA when present) | cpu | cuda")
     eval_steps: int = setting(100, ge=1, help="validation loss and checkpoint every N steps")
+    select_metric: SelectMetric = setting("loss", help="checkpoint selection and early stopping on the "
+                                          "validation split: loss, or retrieval mAP mo | cr | mul | mo+mul | "
+                                          "mo+cr+mul (means of those)")
+    retrieval_validation: bool = setting(False, help="score retrieval on the validation split at every "
+                                         "evaluation even when selecting on loss (on when select_metric is not loss)")
+    distill_weight: float = setting(0.0, ge=0.0, help="beta: weight of the regulariser toward the frozen base "
+                                    "model's embeddings (0 = off)")
+    distill_loss: DistillDistance = setting("cosine", help="regulariser distance: cosine (1 - cos) | mse")
     logging_steps: int = setting(10, ge=1)
     early_stopping_patience: int | None = setting(3, ge=1, help="evaluations without improvement; none = off")
     save_total_limit: int | None = setting(3, ge=1)
@@ -126,6 +138,13 @@ class TrainConfig:
         for i, d in enumerate(self.datasets):
             if (d.benchmark is None) == (d.jsonl is None):
                 raise HybridbatchError(f"datasets[{i}]: give exactly one of 'benchmark' and 'jsonl'")
+        t = self.training
+        if (t.select_metric != "loss" or t.retrieval_validation) and self.validation_fraction == 0:
+            raise HybridbatchError(f"training.select_metric {t.select_metric!r} / retrieval_validation need a "
+                                   "validation split (validation_fraction > 0)")
+        if t.distill_weight > 0 and t.loss != "mnrl":
+            raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
+                                   "embeddings in mini-batches)")
 
     def resolve_path(self, value: str) -> Path:
         """A path from the config, relative to the config file's folder."""

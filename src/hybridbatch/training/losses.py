@@ -1,13 +1,29 @@
-"""The contrastive loss of a run: MultipleNegativesRankingLoss (InfoNCE over in-batch negatives) or
-its GradCache variant, with the configured scale (1 / temperature)."""
+"""The contrastive loss of a run: MultipleNegativesRankingLoss (InfoNCE over in-batch negatives) or its
+GradCache variant, with the configured scale (1 / temperature); optionally plus a regulariser that keeps
+the embeddings close to the frozen base model's.
+
+Regulariser (``training.distill_weight`` = β > 0): for each row of a batch, with s = the student's
+embedding of a text and t = the base model's embedding of the same (prompted, truncated) text,
+
+* ``cosine``: d(s, t) = 1 − cos(s, t);   * ``mse``: d(s, t) = ‖s − t‖² / dim;
+
+loss = InfoNCE + β · mean over the batch's queries and positives of d(s, t). The base model's vectors of
+every training text are computed once before training (through the embedding cache), so the regulariser
+costs no second forward pass. β = 0 is plain MultipleNegativesRankingLoss, unchanged.
+"""
 
 from __future__ import annotations
 
+import torch
+from torch import nn
+
+from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
 
 
-def build_loss(model, config: TrainConfig):
-    """MultipleNegativesRankingLoss, or its GradCache version (``cached-mnrl``), with the configured scale."""
+def build_loss(model, config: TrainConfig, targets: DistillTargets | None = None):
+    """MultipleNegativesRankingLoss, or its GradCache version (``cached-mnrl``), with the configured scale;
+    wrapped in :class:`DistillToBaseLoss` when ``training.distill_weight`` > 0 (``targets`` required)."""
     from sentence_transformers.sentence_transformer.losses import (
         CachedMultipleNegativesRankingLoss,
         MultipleNegativesRankingLoss,
@@ -15,6 +31,94 @@ def build_loss(model, config: TrainConfig):
 
     t = config.training
     if t.loss == "mnrl":
-        return MultipleNegativesRankingLoss(model, scale=t.scale, gather_across_devices=t.gather_across_devices)
-    return CachedMultipleNegativesRankingLoss(model, scale=t.scale, mini_batch_size=t.mini_batch_size,
-                                              gather_across_devices=t.gather_across_devices)
+        loss = MultipleNegativesRankingLoss(model, scale=t.scale, gather_across_devices=t.gather_across_devices)
+    else:
+        loss = CachedMultipleNegativesRankingLoss(model, scale=t.scale, mini_batch_size=t.mini_batch_size,
+                                                  gather_across_devices=t.gather_across_devices)
+    if t.distill_weight == 0.0:
+        return loss
+    if t.loss != "mnrl":
+        raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
+                               "embeddings in mini-batches)")
+    if targets is None:
+        raise HybridbatchError("the distillation regulariser needs the base model's vectors (DistillTargets)")
+    return DistillToBaseLoss(loss, targets, weight=t.distill_weight, distance=t.distill_loss)
+
+
+class DistillTargets:
+    """The base model's vectors of every training row's query and positive passage.
+
+    ``query_vectors`` / ``passage_vectors``: (n_items, dim) float32, rows in global item order of
+    :class:`TrainingPairs`; ``row_query_item`` / ``row_passage_item``: global item index per global row.
+    """
+
+    def __init__(self, query_vectors, passage_vectors, row_query_item, row_passage_item):
+        self.query_vectors = torch.as_tensor(query_vectors, dtype=torch.float32)
+        self.passage_vectors = torch.as_tensor(passage_vectors, dtype=torch.float32)
+        self.row_query_item = torch.as_tensor(row_query_item, dtype=torch.long)
+        self.row_passage_item = torch.as_tensor(row_passage_item, dtype=torch.long)
+
+    def for_rows(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        rows = rows.detach().long().cpu()
+        return (self.query_vectors[self.row_query_item[rows]], self.passage_vectors[self.row_passage_item[rows]])
+
+
+class DistillToBaseLoss(nn.Module):
+    """``base_loss`` (MultipleNegativesRankingLoss) + ``weight`` × the distance to the base model's vectors.
+
+    The batch's ``labels`` are its global row indices (the training dataset's ``label`` column when the
+    regulariser is on); the base loss ignores them and builds its own in-batch targets.
+    """
+
+    def __init__(self, base_loss, targets: DistillTargets, *, weight: float, distance: str = "cosine"):
+        super().__init__()
+        if distance not in ("cosine", "mse"):
+            raise HybridbatchError(f"unknown distill distance {distance!r}; expected cosine or mse")
+        self.base_loss = base_loss
+        self.model = base_loss.model
+        self.targets = targets
+        self.weight = float(weight)
+        self.distance = distance
+        self.last_parts: dict[str, float] = {}
+
+    def forward(self, sentence_features, labels: torch.Tensor) -> torch.Tensor:
+        from sentence_transformers.sentence_transformer.losses.multiple_negatives_ranking import embed_columns
+
+        embeddings = embed_columns(self.model, sentence_features)
+        contrastive = self.base_loss.compute_loss_from_embeddings(embeddings, labels)
+        t_query, t_passage = self.targets.for_rows(labels)
+        device = embeddings[0].device
+        reg = 0.5 * (self._distance(embeddings[0], t_query.to(device))
+                     + self._distance(embeddings[1], t_passage.to(device)))
+        self.last_parts = {"contrastive": float(contrastive.detach()), "distill": float(reg.detach())}
+        return contrastive + self.weight * reg
+
+    def _distance(self, student: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        student = student.float()
+        if self.distance == "cosine":
+            return (1.0 - torch.nn.functional.cosine_similarity(student, target, dim=-1)).mean()
+        return ((student - target) ** 2).mean()
+
+    @property
+    def citation(self) -> str:
+        return self.base_loss.citation
+
+
+def distill_targets(base_model, pairs, prompts: dict[str, str], *, precision: str = "auto",
+                    batch_size: int = 64) -> DistillTargets:
+    """The base model's vectors of every training item's query and passage (as trained on: prompts, context,
+    the model's max length), through the embedding cache: computed once per base model and text."""
+    import numpy as np
+
+    from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
+
+    encoder = SentenceTransformerEncoder(base_model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
+                                         batch_size=batch_size, label="distillation targets", precision=precision)
+    queries = [it.query for ds in pairs.datasets for it in ds.items]
+    passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
+    Q, _ = encode_texts(encoder, queries, "query")
+    P, _ = encode_texts(encoder, passages, "passage")
+    offsets = pairs.item_offsets
+    row_q = np.concatenate([d.row_query_item + o for d, o in zip(pairs.datasets, offsets)])
+    row_p = np.concatenate([d.row_passage_item + o for d, o in zip(pairs.datasets, offsets)])
+    return DistillTargets(Q, P, row_q, row_p)

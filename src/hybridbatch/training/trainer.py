@@ -14,6 +14,7 @@ once, before anything is written.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,11 +22,26 @@ from pathlib import Path
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import provenance, write_json, write_text
 from hybridbatch.training.checkpoints import checkpoint_to_resume
-from hybridbatch.training.config import PAPER_PROMPTS, TrainConfig, dump_yaml, to_dict
+from hybridbatch.training.config import PAPER_PROMPTS, TrainConfig, apply_overrides, dump_yaml, to_dict
 from hybridbatch.training.data import PreparedData, leakage_reports, prepare_data
 from hybridbatch.training.losses import build_loss
 from hybridbatch.training.model_card import save_model
 from hybridbatch.training.planner import BatchPlanner
+
+log = logging.getLogger(__name__)
+
+
+def resolve_hardware(config: TrainConfig) -> TrainConfig:
+    """A checked copy with ``training.device`` and ``training.precision`` resolved for this machine (what
+    config.yaml records and the trainer uses)."""
+    from hybridbatch.hardware import resolve_device, resolve_precision
+
+    config.validate()
+    device = resolve_device(config.training.device)
+    precision = resolve_precision(config.training.precision, device)
+    if (device, precision) != (config.training.device, config.training.precision):
+        log.info("training on %s in %s", device, precision)
+    return apply_overrides(config, {"training.device": device, "training.precision": precision})
 
 
 @dataclass
@@ -41,7 +57,7 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
     """Train as configured. ``resume``: ``"latest"`` or a checkpoint folder. ``model``: an already
     loaded SentenceTransformer (else ``config.model`` is loaded). ``callbacks`` are added to the
     trainer (tests use them to stop early or record batches)."""
-    config.validate()
+    config = resolve_hardware(config)
     out = Path(config.output_dir)
     data = prepare_data(config, data_dir)
     planner = BatchPlanner.for_training(config, data.train, world_size())
@@ -64,7 +80,19 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
         if reports:
             write_json(out / "leakage.json", [r.to_dict() for r in reports])
 
-    trainer = build_trainer(config, model, data, prompts, callbacks or [], train_planner=planner)
+    evaluator = validation_evaluator(config, data, prompts)
+    targets = None
+    if config.training.distill_weight > 0:
+        import copy
+
+        # rows of the training split first, then those of the validation split (validation loss needs them)
+        from hybridbatch.data.training_pairs import TrainingPairs
+        from hybridbatch.training.losses import distill_targets
+
+        every = TrainingPairs(data.train.datasets + (data.validation.datasets if data.validation else []))
+        targets = distill_targets(copy.deepcopy(model).eval(), every, prompts, precision=config.training.precision)
+    trainer = build_trainer(config, model, data, prompts, callbacks or [], train_planner=planner,
+                            evaluator=evaluator, distill=targets)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     best = trainer.state.best_model_checkpoint
     model_dir = out / "model"
@@ -73,28 +101,52 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
     return TrainResult(out, model_dir, trainer.state.global_step, best)
 
 
+def validation_evaluator(config: TrainConfig, data: PreparedData, prompts: dict[str, str]):
+    """Retrieval on the validation split (:mod:`.validation`) when ``select_metric`` is not ``loss`` or
+    ``retrieval_validation`` is on; else None."""
+    t = config.training
+    if t.select_metric == "loss" and not t.retrieval_validation:
+        return None
+    if data.validation is None:  # validate() already refuses validation_fraction 0
+        raise HybridbatchError("retrieval validation needs a validation split")
+    from hybridbatch.training.validation import ValidationEvaluator, validation_benchmark
+
+    return ValidationEvaluator(validation_benchmark(data.validation), select_metric=t.select_metric,
+                               history_path=Path(config.output_dir) / "validation.jsonl",
+                               query_prompt=prompts["query"], passage_prompt=prompts["passage"],
+                               precision=t.precision)
+
+
 def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[str, str], callbacks: list,
-                  *, evaluator=None, train_planner: BatchPlanner | None = None):
+                  *, evaluator=None, train_planner: BatchPlanner | None = None, distill=None):
     """A SentenceTransformerTrainer wired to the hybrid batch sampler, the loss, validation loss,
     early stopping, checkpoints and TensorBoard. ``evaluator``: an optional sentence-transformers
-    evaluator the trainer calls at each evaluation (e.g. retrieval on the validation split)."""
-    import torch
+    evaluator the trainer calls at each evaluation (retrieval on the validation split; selection uses it
+    when ``select_metric`` is not ``loss``). ``distill``: the base model's vectors for the regulariser."""
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
     from transformers import EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
 
     from hybridbatch.training.sampler import HybridSamplerFactory, SamplerEpochCallback
 
+    config = resolve_hardware(config)
     t = config.training
     out = Path(config.output_dir)
     if t.freeze_word_embeddings:
         freeze_word_embeddings(model)
-    train_ds = data.train.to_dataset()
-    eval_ds = data.validation.to_dataset() if data.validation is not None else None
+    train_ds = data.train.to_dataset(row_labels=t.distill_weight > 0)
+    eval_ds = (data.validation.to_dataset(row_labels=t.distill_weight > 0, label_offset=data.train.n_rows)
+               if data.validation is not None else None)
     factory = HybridSamplerFactory(config.sampling, (train_ds, data.train),
                                    (eval_ds, data.validation) if eval_ds is not None else None,
                                    train_planner=train_planner)
     validating = eval_ds is not None
+    if t.select_metric == "loss":
+        best_metric, greater = "eval_loss", False
+    else:
+        from hybridbatch.training.validation import EVALUATOR_NAME
+
+        best_metric, greater = f"eval_{EVALUATOR_NAME}_{t.select_metric}", True
     column_prompts = {col: prompts[side] for col, side in
                       (("query", "query"), ("positive", "passage"), ("negative", "passage")) if prompts[side]}
     args = SentenceTransformerTrainingArguments(
@@ -116,14 +168,14 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
         save_steps=t.eval_steps,
         save_total_limit=t.save_total_limit,
         load_best_model_at_end=validating,
-        metric_for_best_model="eval_loss" if validating else None,
-        greater_is_better=False if validating else None,
+        metric_for_best_model=best_metric if validating else None,
+        greater_is_better=greater if validating else None,
         logging_steps=t.logging_steps,
         report_to="none",
         dataloader_drop_last=True,
         bf16=t.precision == "bf16",  # on CPU: torch.autocast(bfloat16), weights and optimizer stay fp32
-        use_cpu=not torch.cuda.is_available(),  # also selects gloo DDP across CPU processes
-        dataloader_pin_memory=torch.cuda.is_available(),
+        use_cpu=t.device == "cpu",  # also selects gloo DDP across CPU processes
+        dataloader_pin_memory=t.device == "cuda",
         disable_tqdm=True,
     )
     tensorboard = TensorBoardCallback()
@@ -132,7 +184,7 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     if validating and t.early_stopping_patience:
         extra.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
     trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
-                                         loss=build_loss(model, config), evaluator=evaluator,
+                                         loss=build_loss(model, config, distill), evaluator=evaluator,
                                          callbacks=extra + list(callbacks))
     trainer.hybrid_sampler_factory = factory
     return trainer
