@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from hybridbatch.cli import main
 from hybridbatch.errors import HybridbatchError
@@ -98,3 +99,36 @@ def test_a_failing_run_raises_an_error_naming_the_run(tmp_path, tiny_model_dir):
         "evaluate": {"benchmarks": [f"lareqa:{FIXTURES / 'lareqa_tiny'}"]}})
     with pytest.raises(HybridbatchError, match=r"toy-x-y-s1: training failed: .*too few for one batch of 50"):
         run_experiment(load_experiment(exp), tmp_path / "out")
+
+
+def test_validation_only_grid_with_override_axes_and_wise_rows(tmp_path, tiny_model_dir):
+    from hybridbatch.experiment.config import expand_grid, load_experiment
+    from hybridbatch.experiment.runner import run_experiment
+
+    write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
+    write_config(tmp_path / "train.yaml", {
+        "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}], "seed": 1,
+        "validation_fraction": 0.2,
+        "training": {"batch_size": 8, "max_steps": 2, "eval_steps": 1, "logging_steps": 1, "loss": "mnrl",
+                     "warmup_steps": 0, "max_seq_length": 32, "select_metric": "mo+mul"}})
+    exp = write_config(tmp_path / "exp.yaml", {
+        "name": "tune", "train": {"toy": "train.yaml"}, "base_model": str(tiny_model_dir),
+        "grid": [{"strategy": ["hybrid"], "overrides": {"scale": [20.0, 100.0], "learning_rate": [1e-4]}}],
+        "evaluate": {"benchmarks": []}, "wise_lambdas": [0.5], "select_metric": "mo+mul"})
+    cfg = load_experiment(exp)
+    assert [r.run_id for r in expand_grid(cfg)] == ["toy-hybrid-a0.5-scale20-learning_rate0.0001-s1",
+                                                    "toy-hybrid-a0.5-scale100-learning_rate0.0001-s1"]
+    out = run_experiment(cfg, tmp_path / "grid")
+    table = json.loads((out / "summary-validation" / "validation.json").read_text())
+    kinds = sorted(r["kind"] for r in table["rows"])
+    assert kinds == ["base", "trained", "trained", "wise", "wise"]
+    scores = [r["mo+mul"] for r in table["rows"]]
+    assert scores == sorted(scores, reverse=True)
+    trained = yaml.safe_load((out / "toy-hybrid-a0.5-scale100-learning_rate0.0001-s1" / "train" / "config.yaml")
+                             .read_text())
+    assert trained["training"]["scale"] == 100.0 and trained["training"]["learning_rate"] == 1e-4
+    assert not (out / "summary").exists()  # no evaluation benchmark: no benchmark summary
+    stamp = (out / "summary-validation" / "validation.json").stat().st_mtime_ns
+    run_experiment(load_experiment(exp), tmp_path / "grid")  # continuing: nothing retrained, same table
+    again = json.loads((out / "summary-validation" / "validation.json").read_text())
+    assert again["rows"] == table["rows"] and stamp > 0

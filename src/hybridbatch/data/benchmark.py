@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-BenchmarkKind = Literal["lareqa", "beir"]
+BenchmarkKind = Literal["lareqa", "beir", "bitext", "multiparallel", "translated_qa"]
 """Which scorer scores the benchmark (the registry in :mod:`hybridbatch.evaluation.scorer`)."""
 CandidateText = Literal["sentence", "sentence+context"]
 """What is encoded for a candidate: its text alone, or its text followed by its context (paragraph)."""

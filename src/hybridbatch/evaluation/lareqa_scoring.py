@@ -84,8 +84,13 @@ def language_indices(bench: Benchmark) -> tuple[np.ndarray, np.ndarray]:
 
 
 def relevant_ranks(Q: np.ndarray, C: np.ndarray, relevant: list[np.ndarray], q_lang: np.ndarray,
-                   c_lang: np.ndarray, n_lang: int, *, top_k: int = TOP_K, block: int = 512) -> RelevantRanks:
-    """Exact per-language and pooled ranks of the relevant candidates of every query (see module doc)."""
+                   c_lang: np.ndarray, n_lang: int, *, top_k: int = TOP_K, block: int = 512,
+                   exclude: np.ndarray | None = None) -> RelevantRanks:
+    """Exact per-language and pooled ranks of the relevant candidates of every query (see module doc).
+
+    ``exclude`` (n_queries,): a candidate row left out of each query's ranking (-1 = none), e.g. the
+    query's own sentence in a multi-parallel benchmark; it must not be one of the query's relevant rows.
+    """
     n_q, n_c = Q.shape[0], C.shape[0]
     m_all = max([len(r) for r in relevant] + [1])
     out_cand = np.full((n_q, m_all), -1, dtype=np.int64)
@@ -94,12 +99,15 @@ def relevant_ranks(Q: np.ndarray, C: np.ndarray, relevant: list[np.ndarray], q_l
     top_own = np.zeros(n_q, dtype=np.int64)
     Ct = torch.from_numpy(C)
     c_lang_t = torch.from_numpy(c_lang.astype(np.int32))
-    kk = min(top_k, n_c)
+    kk = min(top_k, n_c - int(exclude is not None and bool((exclude >= 0).any())))
     block = max(1, min(block, (2**31 - 1) // (n_lang * (2 * m_all + 1))))  # int32 histogram keys
     with torch.inference_mode():
         for start in range(0, n_q, block):
             stop = min(start + block, n_q)
             S = torch.from_numpy(Q[start:stop]) @ Ct.T
+            if exclude is not None:
+                rows = np.flatnonzero(exclude[start:stop] >= 0)
+                S[torch.from_numpy(rows), torch.from_numpy(exclude[start:stop][rows])] = float("-inf")
             cand, in_lang, pooled = _block_ranks(S, relevant[start:stop], c_lang, c_lang_t, n_lang)
             m = cand.shape[1]
             out_cand[start:stop, :m], out_in_lang[start:stop, :m], out_pooled[start:stop, :m] = (
@@ -193,19 +201,20 @@ def score_lareqa(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int =
     return aggregate_lareqa(bench, per_query), per_query
 
 
-def lareqa_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int = 512
-                     ) -> dict[str, np.ndarray]:
+def lareqa_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int = 512,
+                     exclude: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Per-query values of every LAReQA setting, in ``bench.queries`` order, NaN where not scored.
 
     ``"mo/<m>"``, ``"mul/<m>"`` (n_queries,); ``"cr/<m>"`` (n_queries,) = mean over the query's scored
     X-Y pairs, Y != X; ``"pairs/<m>"`` (n_queries, n_languages) = the query against the candidates of
     ``bench.languages[j]``; ``"bias/rank_distance"``, ``"bias/top10_own_share"``,
     ``"bias/relevant_own_share"`` (n_queries,). ``<m>`` is one of map, map@20, r@1, r@10.
+    ``exclude``: see :func:`relevant_ranks`.
     """
     Q, C = check_embeddings(bench, Q, C)
     q_lang, c_lang = language_indices(bench)
     L, n_q = len(bench.languages), len(bench.queries)
-    rr = relevant_ranks(Q, C, bench.relevant_indices(), q_lang, c_lang, L, block=block)
+    rr = relevant_ranks(Q, C, bench.relevant_indices(), q_lang, c_lang, L, block=block, exclude=exclude)
 
     # every query against every target language at once: (n_q, L, m) -> (n_q * L, m)
     in_y = rr.lang[:, None, :] == np.arange(L)[None, :, None]

@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 SCORERS: dict[str, str] = {
     "lareqa": "hybridbatch.evaluation.lareqa_scorer:LareqaScorer",
     "beir": "hybridbatch.evaluation.beir_scorer:BeirScorer",
+    "bitext": "hybridbatch.evaluation.bitext_scorer:BitextScorer",
+    "multiparallel": "hybridbatch.evaluation.multiparallel_scorer:MultiparallelScorer",
+    "translated_qa": "hybridbatch.evaluation.translated_qa_scorer:TranslatedQaScorer",
 }
 """Benchmark kind → ``"module:Class"`` of its scorer."""
 

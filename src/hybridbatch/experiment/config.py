@@ -28,7 +28,7 @@ from hybridbatch import config as strict
 from hybridbatch.config import Device, setting
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationSettings
-from hybridbatch.training.config import Strategy, apply_overrides, load_config
+from hybridbatch.training.config import SelectMetric, Strategy, apply_overrides, load_config
 
 
 @dataclass
@@ -40,12 +40,14 @@ class ExperimentEvaluation(EvaluationSettings):
 
 @dataclass
 class GridBlock:
-    """One block of the grid; runs = strategy × alpha × seed × train (all training sets by default)."""
+    """One block of the grid; runs = strategy × alpha × seed × train (all training sets by default) ×
+    every combination of ``overrides`` (training-config field → values, e.g. ``{scale: [20, 100]}``)."""
 
     strategy: list[Strategy] = setting(default_factory=lambda: ["hybrid"])
     alpha: list[float] = setting(default_factory=lambda: [0.5])
     seed: list[int] = setting(default_factory=lambda: [1])
     train: list[str] | None = None
+    overrides: dict[str, list[Any]] = setting(default_factory=dict)
 
 
 @dataclass
@@ -62,6 +64,9 @@ class ExperimentConfig:
     seen_languages: list[str] | None = None
     out: str | None = None
     device: Device = setting("auto", help="where every run trains and evaluates: auto (CUDA when present) | cpu | cuda")
+    wise_lambdas: list[float] = setting(default_factory=list, help="score WiSE-FT merges of every run with the "
+                                        "base model at these lambdas on the validation split")
+    select_metric: SelectMetric = setting("mo+mul", help="validation measure that ranks the validation table")
     source: str = setting("", internal=True)  # the YAML file this was read from
 
 
@@ -71,22 +76,34 @@ class RunSpec:
     alpha: float | None
     seed: int
     train: str
+    settings: tuple[tuple[str, Any], ...] = ()  # the block's training-field overrides, in block order
 
     @property
     def run_id(self) -> str:
         alpha = f"-a{self.alpha:g}" if self.strategy == "hybrid" else ""
-        return f"{self.train}-{self.strategy}{alpha}-s{self.seed}"
+        extra = "".join(f"-{key.rsplit('.', 1)[-1]}{_short(value)}" for key, value in self.settings)
+        return f"{self.train}-{self.strategy}{alpha}{extra}-s{self.seed}"
 
     @property
     def label(self) -> str:
-        return f"{self.strategy} α={self.alpha:g}" if self.strategy == "hybrid" else self.strategy
+        base = f"{self.strategy} α={self.alpha:g}" if self.strategy == "hybrid" else self.strategy
+        extra = ", ".join(f"{key.rsplit('.', 1)[-1]}={_short(value)}" for key, value in self.settings)
+        return f"{base} ({extra})" if extra else base
 
     def overrides(self) -> dict[str, Any]:
         """The training-config fields this run sets."""
-        out: dict[str, Any] = {"sampling.strategy": self.strategy, "seed": self.seed}
+        out: dict[str, Any] = dict(self.settings) | {"sampling.strategy": self.strategy, "seed": self.seed}
         if self.alpha is not None:
             out["sampling.alpha"] = self.alpha
         return out
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
 
 
 def load_experiment(path: str | Path) -> ExperimentConfig:
@@ -99,8 +116,6 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
             raise HybridbatchError("'train' must map a short name to a training config file")
         if not cfg.grid:
             raise HybridbatchError("'grid' is empty")
-        if not cfg.evaluate.benchmarks:
-            raise HybridbatchError("'evaluate.benchmarks' is empty")
         cfg.train = {name: str(p if Path(p).is_absolute() else (path.parent / p).resolve())
                      for name, p in cfg.train.items()}
         runs = expand_grid(cfg)
@@ -128,12 +143,18 @@ def expand_grid(cfg: ExperimentConfig) -> list[RunSpec]:
         for name in trains:
             if name not in cfg.train:
                 raise HybridbatchError(f"grid[{i}] names training set {name!r}, not in 'train' ({list(cfg.train)})")
-        for strategy, alpha, seed, train in itertools.product(block.strategy, block.alpha, block.seed, trains):
+        keys = list(block.overrides)
+        for key in keys:
+            if not block.overrides[key]:
+                raise HybridbatchError(f"grid[{i}].overrides.{key} is an empty list")
+        combos = [tuple(zip(keys, values)) for values in itertools.product(*(block.overrides[k] for k in keys))]
+        for strategy, alpha, seed, train, settings in itertools.product(block.strategy, block.alpha, block.seed,
+                                                                        trains, combos):
             if not 0.0 <= alpha <= 1.0:
                 raise HybridbatchError(f"grid[{i}]: alpha {alpha} outside [0, 1]")
             if strategy == "hybrid" and alpha in (0.0, 1.0):
                 strategy = "x-y" if alpha == 0.0 else "x-x-mono"
-            spec = RunSpec(strategy, alpha if strategy == "hybrid" else None, int(seed), train)
+            spec = RunSpec(strategy, alpha if strategy == "hybrid" else None, int(seed), train, settings)
             if spec not in runs:
                 runs.append(spec)
     return runs

@@ -107,6 +107,8 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
     timing_path = out / "timing.json"
     timing: dict[str, float] = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
     eval_dirs: list[Path] = []
+    validation_rows: list[dict[str, Any]] = []
+    base_rows: list[dict[str, Any]] = []
     if cfg.include_base:
         for bench in cfg.evaluate.benchmarks:
             target = out / "base" / f"eval-{bench}"
@@ -120,14 +122,17 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         extra = {"label": spec.label, "run_id": spec.run_id, "strategy": spec.strategy, "alpha": spec.alpha,
                  "seed": spec.seed, "train": spec.train}
         settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
-                    "train_overrides": cfg.train_overrides}
+                    "train_overrides": cfg.train_overrides, "run_overrides": dict(spec.settings)}
         check_same_settings(run_dir / "run.json", settings)
         write_json(run_dir / "run.json", settings)
         started = time.perf_counter()
         pending = [b for b in cfg.evaluate.benchmarks if not (run_dir / f"eval-{b}" / "results.json").is_file()]
-        model = train_run(spec, cfg, run_dir) if pending else None  # every evaluation done: nothing to train
-        if pending:
+        # every evaluation done: nothing to train (a validation-only grid trains each run once)
+        needed = bool(pending) or (not cfg.evaluate.benchmarks and _model_ready(run_dir / "train") is None)
+        model = train_run(spec, cfg, run_dir) if needed else _model_ready(run_dir / "train")
+        if needed:
             timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
+        validation_rows += _validation_rows(cfg, spec, run_dir, model, out, timing, base_rows)
         for bench in cfg.evaluate.benchmarks:
             started = time.perf_counter()
             if bench in pending:
@@ -136,8 +141,34 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
             eval_dirs.append(run_dir / f"eval-{bench}")
         write_json(timing_path, timing)
     write_json(timing_path, timing)
-    records = [load_record(d) for d in eval_dirs]
-    seen = set(cfg.seen_languages) if cfg.seen_languages else None
-    write_comparison(records, out / "summary", seen_languages=seen, title=f"Experiment {cfg.name}")
-    log.info("summary: %s", out / "summary" / "summary.md")
+    if validation_rows:
+        from hybridbatch.experiment.validation_table import write_validation_table
+
+        write_validation_table(validation_rows, out / "summary-validation", cfg.select_metric)
+        log.info("validation table: %s", out / "summary-validation" / "validation.md")
+    if eval_dirs:
+        records = [load_record(d) for d in eval_dirs]
+        seen = set(cfg.seen_languages) if cfg.seen_languages else None
+        write_comparison(records, out / "summary", seen_languages=seen, title=f"Experiment {cfg.name}")
+        log.info("summary: %s", out / "summary" / "summary.md")
     return out
+
+
+def _validation_rows(cfg: ExperimentConfig, spec: RunSpec, run_dir: Path, model: Path | None, out: Path,
+                     timing: dict[str, float], seen_base: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The run's validation row, its WiSE-FT rows and (once per training set) the base model's row."""
+    from hybridbatch.experiment.validation_table import base_row, run_row, wise_rows
+
+
+    row = run_row(spec, run_dir)
+    if row is None:
+        return []
+    rows = [row]
+    started = time.perf_counter()
+    if cfg.include_base and not any(r.get("kind") == "base" and r["train"] == spec.train for r in seen_base):
+        seen_base.append(base_row(cfg, spec, out) or {"kind": "base", "train": spec.train})
+        rows.append(seen_base[-1])
+    if cfg.wise_lambdas and model is not None:
+        rows += wise_rows(cfg, spec, run_dir, model)
+    timing.setdefault(f"{spec.run_id}/validation-extras", round(time.perf_counter() - started, 1))
+    return [r for r in rows if r is not None and "run" in r]

@@ -47,3 +47,18 @@ def tokenizer_fingerprint(model) -> str:
     else:
         text = ""
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def tokenizer_signature(model) -> str:
+    """Like :func:`tokenizer_fingerprint` but without the transient truncation and padding state (which a
+    tokenizer's JSON records after use): equal for two models that tokenize every text the same way."""
+    import json
+
+    tokenizer = getattr(model, "tokenizer", None)
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        return tokenizer_fingerprint(model)
+    spec = json.loads(backend.to_str())
+    spec.pop("truncation", None)
+    spec.pop("padding", None)
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:24]

@@ -17,16 +17,16 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint
+from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_signature
 from hybridbatch.outputs import atomic_dir, provenance, write_json, write_text
 
 
 def check_compatible(models: Sequence, names: Sequence[str]) -> None:
     """Raise unless every model has the first one's tokenizer and state-dict layout (names, shapes, dtypes)."""
-    ref_tok = tokenizer_fingerprint(models[0])
+    ref_tok = tokenizer_signature(models[0])
     ref = {k: (tuple(v.shape), v.dtype) for k, v in models[0].state_dict().items()}
     for model, name in zip(models[1:], names[1:]):
-        if tokenizer_fingerprint(model) != ref_tok:
+        if tokenizer_signature(model) != ref_tok:
             raise HybridbatchError(f"cannot merge: its tokenizer differs from that of {names[0]}", path=name)
         layout = {k: (tuple(v.shape), v.dtype) for k, v in model.state_dict().items()}
         if layout != ref:
