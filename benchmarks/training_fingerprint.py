@@ -24,12 +24,12 @@ def main() -> None:
 
     import yaml
     from sentence_transformers import SentenceTransformer
+    from tests.conftest import build_tiny_model
+    from tests.training.helpers import toy_items, write_jsonl
     from transformers import TrainerCallback
 
     from hybridbatch.training.config import load_config
     from hybridbatch.training.trainer import train
-    from tests.conftest import build_tiny_model
-    from tests.training.helpers import toy_items, write_jsonl
 
     st_dir = args.model_dir / "st"
     if not st_dir.is_dir():
