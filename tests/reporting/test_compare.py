@@ -87,3 +87,23 @@ def test_alpha_sweep_plot(tmp_path, kind):
     assert alpha_sweep_plot(recs, tmp_path / "sweep.png")
     assert (tmp_path / "sweep.png").stat().st_size > 0
     assert not alpha_sweep_plot(recs[:2], tmp_path / "none.png")
+
+
+def test_tradeoff_plot_one_marker_per_evaluation_for_lareqa_only(tmp_path, monkeypatch):
+    import hybridbatch.reporting.plots as plots
+    from hybridbatch.reporting.compare import tradeoff_plot
+
+    drawn = {}
+    monkeypatch.setattr(plots, "tradeoff_scatter", lambda points, path, **kw: drawn.update(points=points, **kw))
+    recs = [load_record(make_eval(tmp_path / f"s{i}", "lareqa", i, label="sys", seed=i)) for i in (1, 2)]
+    recs.append(load_record(make_eval(tmp_path / "base", "lareqa", 7, label="base (untrained)")))
+    assert tradeoff_plot(recs, tmp_path / "t.png")
+    assert [p[0] for p in drawn["points"]] == ["sys", "sys", "base (untrained)"]
+    first = drawn["points"][0]
+    summary = recs[0].results["summary"]
+    assert first[1:] == (summary["mul"]["map"], summary["mo"]["map"], summary["rank_distance"])
+    assert drawn["xlabel"] == "Mul. mAP" and drawn["highlight"] == "base (untrained)"
+    beir = [load_record(make_eval(tmp_path / name, "beir", i)) for i, name in enumerate(["a", "b"])]
+    assert not tradeoff_plot(beir, tmp_path / "none.png")
+    write_comparison(recs, tmp_path / "cmp", n_resamples=50)
+    assert "tradeoff.png" in (tmp_path / "cmp" / "summary.md").read_text()

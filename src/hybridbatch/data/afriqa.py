@@ -17,18 +17,25 @@ The benchmark (kind ``"translated_qa"``, scored by :mod:`hybridbatch.evaluation.
   language ``<lang>``; then the same questions in their human translation, id ``"<lang>:<id>:<pivot>"``,
   language = the pivot (the monolingual control). Both share the group ``"<lang>:<id>"`` and the one
   relevant candidate, the row's gold passage.
+
+Rows whose ``context`` or either question is null, NaN or blank are left out (AfriQA keeps questions
+that have no gold passage; the test split has 4 such rows: bem 1, kin 2, yor 1).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import math
 from pathlib import Path
 from typing import Any
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.languages import select_languages
+
+log = logging.getLogger(__name__)
 
 SPLITS = ("test", "dev", "train")
 PREFIX = "gold_span_passages.afriqa"
@@ -91,9 +98,13 @@ def read_afriqa(folder: Path, split: str = "test", languages: list[str] | None =
 
 
 def _read_rows(path: Path) -> list[dict[str, str]]:
-    """Checked rows of one JSON-lines file: id, question_lang, question_translated, passage."""
+    """Checked rows of one JSON-lines file: id, question_lang, question_translated, passage. A row whose
+    ``context`` or either question is null, NaN or blank (AfriQA has questions without a gold passage)
+    is left out and counted in the log; a row that is not an object, lacks an id or holds a non-string
+    text is an error."""
     out: list[dict[str, str]] = []
     seen: dict[str, int] = {}
+    skipped = 0
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
     except UnicodeDecodeError as exc:
@@ -118,23 +129,28 @@ def _read_rows(path: Path) -> list[dict[str, str]]:
             raise HybridbatchError(f"duplicate id {rid!r} (first on line {seen[rid]})", path=path, record=record)
         seen[rid] = n
         record = f"line {n} id {rid!r}"
-        title = _text(obj, "title", path, record, required=False)
-        context = _text(obj, "context", path, record)
-        out.append({"id": rid, "question_lang": _text(obj, "question_lang", path, record),
-                    "question_translated": _text(obj, "question_translated", path, record),
+        fields = {key: _text(obj, key, path, record) for key in ("title", "context", "question_lang",
+                                                                 "question_translated")}
+        if not (fields["context"] and fields["question_lang"] and fields["question_translated"]):
+            skipped += 1
+            continue
+        title, context = fields["title"], fields["context"]
+        out.append({"id": rid, "question_lang": fields["question_lang"],
+                    "question_translated": fields["question_translated"],
                     "passage": f"{title}. {context}" if title else context})
     if not out:
-        raise HybridbatchError("no rows", path=path)
+        raise HybridbatchError("no usable rows (each needs a context and both questions)", path=path)
+    if skipped:
+        log.info("%s: %d row(s) without a gold passage or a question left out", path, skipped)
     return out
 
 
-def _text(obj: dict[str, Any], key: str, path: Path, record: str, required: bool = True) -> str:
+def _text(obj: dict[str, Any], key: str, path: Path, record: str) -> str:
+    """The stripped string at ``key``; absent, null, NaN or blank is ``""``; any other type is an error."""
     value = obj.get(key)
-    if value is None and not required:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if not isinstance(value, str):
-        raise HybridbatchError(f"'{key}' missing or not a string", path=path, record=record)
-    value = value.strip()
-    if required and not value:
-        raise HybridbatchError(f"empty '{key}'", path=path, record=record)
-    return value
+        raise HybridbatchError(f"'{key}' should be a string, got {type(value).__name__}", path=path,
+                               record=record)
+    return value.strip()

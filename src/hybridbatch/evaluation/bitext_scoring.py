@@ -85,8 +85,8 @@ def bitext_pairs(bench: Benchmark) -> list[Pair]:
 def _predictions(S: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Column index of the cosine and of the ratio-margin nearest neighbour of each row of ``S``."""
     k = min(k, S.shape[0], S.shape[1])
-    fwd = -np.sort(-S, axis=1)[:, :k].mean(1)
-    bwd = -np.sort(-S, axis=0)[:k, :].mean(0)
+    fwd = np.partition(S, S.shape[1] - k, axis=1)[:, -k:].mean(1, dtype=np.float64)
+    bwd = np.partition(S, S.shape[0] - k, axis=0)[-k:, :].mean(0, dtype=np.float64)
     margin = S / ((fwd[:, None] + bwd[None, :]) / 2)
     return S.argmax(1), margin.argmax(1)
 

@@ -38,6 +38,7 @@ class LareqaScorer(BaseScorer):
                 per_query="bias/rank_distance", digits=1),
     )
     summary_caption = "Table 1 layout: mAP (mean ± std over seeds; n = number of seeds)"
+    tradeoff = ("mul", "mo", "rank_distance")  # multilingual vs monolingual quality, bias as colour
 
     def per_query(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
         """See :func:`.lareqa_scoring.lareqa_per_query`."""

@@ -91,6 +91,8 @@ class Scorer(Protocol):
     """Summary measures in table order; the first is the primary one (model selection, ``report``)."""
     summary_caption: str
     """The line above ``report``'s summary table."""
+    tradeoff: tuple[str, str, str] | None
+    """Names of (x, y, colour) measures for ``report``'s trade-off (Pareto) plot, or None."""
 
     def score(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> tuple[dict[str, Any],
                                                                              dict[str, np.ndarray]]:
@@ -133,6 +135,7 @@ class BaseScorer:
     kind: str = ""
     measures: tuple[Measure, ...] = ()
     summary_caption: str = "mean ± std over seeds; n = number of seeds"
+    tradeoff: tuple[str, str, str] | None = None
 
     @property
     def primary(self) -> Measure:

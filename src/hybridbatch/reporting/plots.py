@@ -96,3 +96,27 @@ def line_panels(panels: Sequence[LinePanel], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
+
+
+def tradeoff_scatter(points: Sequence[tuple[str, float, float, float]], path: Path, *, title: str, xlabel: str,
+                     ylabel: str, clabel: str, highlight: str | None = None) -> None:
+    """One marker per (label, x, y, c) point, coloured by c, the labels' means annotated; the points of
+    ``highlight`` (e.g. the base model) drawn as a black star. Written to ``path``."""
+    plt = pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4.6))
+    xs, ys, cs = (np.array([p[i] for p in points], dtype=float) for i in (1, 2, 3))
+    image = ax.scatter(xs, ys, c=cs, cmap="viridis_r", s=36, edgecolors="black", linewidths=0.4)
+    fig.colorbar(image, ax=ax, label=clabel)
+    for label in dict.fromkeys(p[0] for p in points):
+        mine = [(p[1], p[2]) for p in points if p[0] == label]
+        mx, my = float(np.mean([m[0] for m in mine])), float(np.mean([m[1] for m in mine]))
+        if label == highlight:
+            ax.scatter([mx], [my], marker="*", s=220, color="black", zorder=3)
+        ax.annotate(label, (mx, my), textcoords="offset points", xytext=(5, 4), fontsize=7)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
