@@ -75,15 +75,15 @@ def wise_rows(cfg: ExperimentConfig, spec: RunSpec, run_dir: Path, model_dir: Pa
     todo = [lam for lam in cfg.wise_lambdas if lam not in have]
     if todo:
         from hybridbatch.models.loading import load_model
-        from hybridbatch.models.merge import merge_models, wise_weights
+        from hybridbatch.training.validation import lambda_sweep
 
         tuned = load_model(str(model_dir))
         base = load_model(cfg.base_model, max_seq_length=tuned.max_seq_length)
         evaluator = _evaluator_for(cfg, spec, tuned)
         for lam in todo:
-            merged = merge_models([base, tuned], [cfg.base_model, str(model_dir)], wise_weights(lam))
+            (row,) = lambda_sweep(base, tuned, [cfg.base_model, str(model_dir)], [lam], evaluator)
             done.append({"run": f"{spec.run_id} WiSE λ={lam:g}", "train": spec.train, "kind": "wise",
-                         "lambda": lam, **_metrics(evaluator(merged))})
+                         "lambda": lam, **{m: row[m] for m in MEASURES if m in row}})
             write_json(path, done)
     return [r for r in done if r["lambda"] in cfg.wise_lambdas]
 

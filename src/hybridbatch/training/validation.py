@@ -79,3 +79,24 @@ class ValidationEvaluator(RetrievalEvaluator):
             with open(self.history_path, "a", encoding="utf-8") as handle:
                 handle.write(json.dumps({"step": steps, "epoch": epoch, "metrics": metrics}) + "\n")
         return metrics
+
+
+def lambda_sweep(base, tuned, names: list[str], lambdas: list[float], evaluator: ValidationEvaluator
+                 ) -> list[dict[str, Any]]:
+    """Validation retrieval of the WiSE-FT merge (1 − λ)·base + λ·tuned for each λ: one row per λ with
+    ``lambda`` and the evaluator's metrics without their ``val_`` prefix."""
+    from hybridbatch.models.merge import merge_models, wise_weights
+
+    rows = []
+    for lam in lambdas:
+        merged = merge_models([base, tuned], names, wise_weights(lam))
+        metrics = evaluator(merged)
+        rows.append({"lambda": lam, **{k.removeprefix(f"{EVALUATOR_NAME}_"): v for k, v in metrics.items()}})
+    return rows
+
+
+def best_lambda(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:
+    """The row with the highest ``metric``; among rows within 0.002 of it, the smallest λ (closest to the
+    base model) — the selection rule of docs/RESULTS.md."""
+    top = max(r[metric] for r in rows)
+    return min((r for r in rows if r[metric] >= top - 0.002), key=lambda r: r["lambda"])
