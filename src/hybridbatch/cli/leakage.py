@@ -49,8 +49,10 @@ def load_training_sources(sources: list[str], data_dir: str | None):
 def run(args: argparse.Namespace) -> int:
     from hybridbatch.data.leakage import check_leakage
     from hybridbatch.data.registry import load_benchmark
-    from hybridbatch.outputs import write_json
+    from hybridbatch.outputs import check_output_file, write_json
 
+    if args.out:
+        check_output_file(args.out, "--out")
     datasets = load_training_sources(args.train, args.data_dir)
     reports = [check_leakage(datasets, load_benchmark(spec, Path(args.data_dir) if args.data_dir else None),
                              min_chars=args.min_chars, max_examples=args.examples) for spec in args.eval]

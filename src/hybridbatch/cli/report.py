@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from hybridbatch.errors import HybridbatchError
@@ -17,7 +18,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN_DIR")
     p.add_argument("--out", required=True, help="output folder for summary.md / summary.json / plots")
     p.add_argument("--seen-languages", help="comma-separated training languages; others are marked unseen")
-    p.add_argument("--resamples", type=int, default=10_000, help="randomization test resamples")
+    p.add_argument("--resamples", type=int, default=10_000,
+                   help="randomization test resamples (>= 1; below 1000 the p-values are coarse; default %(default)s)")
     p.set_defaults(func=run)
 
 
@@ -32,8 +34,15 @@ def find_eval_folders(path: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    from hybridbatch.outputs import check_output_dir
     from hybridbatch.reporting.compare import load_record, write_comparison
 
+    if args.resamples < 1:
+        raise HybridbatchError(f"--resamples {args.resamples} must be >= 1")
+    if args.resamples < 1000:
+        print(f"hybridbatch: warning: --resamples {args.resamples}: p-values are multiples of "
+              f"1/{args.resamples + 1}; use >= 1000 for reporting", file=sys.stderr)
+    check_output_dir(args.out, "--out")
     records = [load_record(folder) for run_dir in args.runs for folder in find_eval_folders(Path(run_dir))]
     seen = {x.strip() for x in args.seen_languages.split(",")} if args.seen_languages else None
     write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples)

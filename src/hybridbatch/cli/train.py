@@ -12,6 +12,7 @@ from hybridbatch.cli.config_flags import add_config_flags, overrides_from_args
 from hybridbatch.training.config import TrainConfig
 
 # flag spellings kept from before the flags were derived from the config fields
+MAX_PLAN_BATCHES = 1_000_000
 FLAG_ALIASES = {"learning_rate": ["--lr", "--learning-rate"], "output_dir": ["--out", "--output-dir"],
                 "eval_benchmarks": ["--eval-benchmark", "--eval-benchmarks"]}
 
@@ -42,6 +43,16 @@ def run(args: argparse.Namespace) -> int:
     config = apply_overrides(load_config(args.config), overrides_from_args(args, args.config_flags), source="command line")
     if args.world_size < 1:
         raise HybridbatchError(f"--world-size {args.world_size} must be >= 1")
+    if args.plan_batches is not None and not 1 <= args.plan_batches <= MAX_PLAN_BATCHES:
+        raise HybridbatchError(f"--plan-batches {args.plan_batches} must be in 1..{MAX_PLAN_BATCHES:,}")
+    if (args.dry_run or args.plan_out) and args.plan_batches is None and \
+            config.training.max_steps * args.world_size > MAX_PLAN_BATCHES:
+        raise HybridbatchError(f"max_steps x world size = {config.training.max_steps * args.world_size:,} batches "
+                               f"to plan; pass --plan-batches N (at most {MAX_PLAN_BATCHES:,})")
+    if args.plan_out:
+        from hybridbatch.outputs import check_output_file
+
+        check_output_file(args.plan_out, "--plan-out")
     if args.dry_run or args.plan_out:
         plan(config, args)
     if args.dry_run:

@@ -33,11 +33,25 @@ from hybridbatch.languages import select_languages
 
 
 def lareqa_languages(folder: Path) -> list[str]:
-    """Language codes of the ``<lang>.json`` files in ``folder``, sorted."""
+    """Language codes of the ``<lang>.json`` files in ``folder``, sorted. A ``<lang>.json`` that is not a
+    readable file (a folder, a broken or looping link) is an error naming it, never a silently missing
+    language."""
     folder = Path(folder)
     if not folder.is_dir():
         raise HybridbatchError("LAReQA folder not found", path=folder)
-    return sorted(p.stem for p in folder.glob("*.json") if p.is_file() and not p.name.startswith("."))
+    langs = []
+    for p in sorted(folder.glob("*.json")):
+        if p.name.startswith("."):
+            continue
+        try:
+            regular = p.is_file()
+        except OSError:  # a symlink loop
+            regular = False
+        if not regular:
+            kind = "a folder" if p.is_dir() else "a broken or looping link" if p.is_symlink() else "not a file"
+            raise HybridbatchError(f"language file is {kind}", path=p)
+        langs.append(p.stem)
+    return langs
 
 
 def read_lareqa(folder: Path, languages: list[str] | None = None, name: str | None = None) -> Benchmark:

@@ -36,7 +36,7 @@ class EvaluationSettings:
     candidate_text: CandidateText = setting("sentence", help="encode candidates as the sentence alone or "
                                             "followed by its paragraph (LAReQA)")
     batch_size: int = setting(64, ge=1, help="encoding batch size")
-    max_seq_length: int | None = setting(None, ge=8, help="truncate inputs to this many tokens")
+    max_seq_length: int | None = setting(None, ge=8, le=100_000, help="truncate inputs to this many tokens")
     query_prefix: str | None = setting(None, help="literal query prefix (default: the model's 'query' prompt)")
     passage_prefix: str | None = setting(None, help="literal passage prefix (default: the model's 'passage' "
                                          "prompt)")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from hybridbatch.errors import HybridbatchError
+
 
 def paired_randomization_test(a: np.ndarray, b: np.ndarray, *, n_resamples: int = 10_000, seed: int = 0,
                               chunk: int = 500) -> float:
@@ -15,9 +17,13 @@ def paired_randomization_test(a: np.ndarray, b: np.ndarray, *, n_resamples: int 
     ``permutation_type='samples'`` in distribution, but runs as a matrix product so that 10⁵
     paired items and 10⁴ resamples take about a second.
     """
+    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int) or n_resamples < 1:
+        raise HybridbatchError(f"resamples must be a whole number >= 1, got {n_resamples!r}")
     d = np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64)
     if d.ndim != 1 or d.size == 0:
         raise ValueError("need two equal-length, non-empty 1-d arrays")
+    if not np.isfinite(d).all():
+        raise HybridbatchError("per-query values hold NaN or infinite values where both systems are scored")
     observed = abs(d.mean())
     if observed == 0.0:
         return 1.0

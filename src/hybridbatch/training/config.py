@@ -91,7 +91,7 @@ class TrainingConfig:
     weight_decay: float = setting(0.01, ge=0.0)
     max_steps: int = setting(1000, ge=1)
     warmup_steps: float = setting(0.1, ge=0.0, help=">= 1: steps; < 1: share of max steps")
-    max_seq_length: int = setting(128, ge=8)
+    max_seq_length: int = setting(128, ge=8, le=100_000, help="tokens per text (longer texts are truncated)")
     loss: Loss = setting("cached-mnrl", help="mnrl | cached-mnrl (GradCache)")
     scale: float = setting(20.0, gt=0.0, help="similarity scale = 1 / temperature")
     mini_batch_size: int = setting(32, ge=1, help="GradCache mini-batch (cached-mnrl)")

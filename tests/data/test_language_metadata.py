@@ -1,0 +1,122 @@
+"""Language metadata: every benchmark code resolves, classes carry their source, scripts match the data."""
+
+from __future__ import annotations
+
+import collections
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from hybridbatch.data import language_metadata as lm
+from hybridbatch.data.afriqa import afriqa_files
+from hybridbatch.data.tatoeba import XTREME_LANGUAGES, read_tatoeba, tatoeba_languages
+from hybridbatch.data.tico19 import read_tico19, tico19_files
+from hybridbatch.errors import HybridbatchError
+
+SCRIPT_OF = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "GREEK": "Grek", "HEBREW": "Hebr",
+             "DEVANAGARI": "Deva", "BENGALI": "Beng", "TAMIL": "Taml", "TELUGU": "Telu", "MALAYALAM": "Mlym",
+             "THAI": "Thai", "KHMER": "Khmr", "MYANMAR": "Mymr", "ETHIOPIC": "Ethi", "GEORGIAN": "Geor",
+             "ARMENIAN": "Armn", "HANGUL": "Hang", "CJK": "Hani", "HIRAGANA": "Jpan", "KATAKANA": "Jpan"}
+
+
+def test_the_file_loads_and_every_system_code_resolves() -> None:
+    doc = lm.metadata()
+    assert set(lm.code_systems()) == {"lareqa", "tatoeba", "tico19", "afriqa"}
+    for system in lm.code_systems():
+        for code, key in lm.system_codes(system).items():
+            assert lm.language_info(code, system).code == key
+            assert lm.language_info(code).code == key  # no system needed: codes do not clash
+    assert len(doc["languages"]) == 135
+
+
+@pytest.mark.parametrize("code, system, key, name, cls", [
+    ("de", "lareqa", "deu", "German", 5), ("zh", None, "cmn", "Mandarin Chinese", 5), ("swh", "tatoeba", "swh", "Swahili", 2),
+    ("swa", "afriqa", "swh", "Swahili", 2), ("sw", "tico19", "swh", "Swahili", 2),
+    ("es-LA", "tico19", "spa", "Spanish", 5), ("ti_ER", None, "tir", "Tigrinya", 2), ("pt-BR", None, "por", "Portuguese", 4),
+    ("kr", "tico19", "kau", "Kanuri", 0), ("fon", None, "fon", "Fon", 0), ("ind", None, "ind", "Indonesian", 3),
+])
+def test_lookups(code, system, key, name, cls) -> None:
+    info = lm.language_info(code, system)
+    assert (info.code, info.name, info.joshi_class) == (key, name, cls)
+    assert lm.resource_class(code, system) == cls and lm.known(code)
+
+
+def test_the_paper_examples_have_their_classes() -> None:
+    """Table 1 of Joshi et al. 2020 names these as examples of their classes."""
+    table1 = {"eng": 5, "spa": 5, "deu": 5, "jpn": 5, "fra": 5, "rus": 4, "hun": 4, "vie": 4, "nld": 4, "kor": 4,
+              "ind": 3, "ukr": 3, "ceb": 3, "afr": 3, "heb": 3, "zul": 2, "gle": 2}
+    for key, cls in table1.items():
+        info = lm.language_info(key)
+        assert (info.joshi_class, info.class_source) == (cls, "joshi2020:table1"), key
+    sources = collections.Counter(lm.language_info(k).class_source for k in lm.metadata()["languages"])
+    assert set(sources) == set(lm.CLASS_SOURCES)
+
+
+def test_unknown_codes_and_systems() -> None:
+    with pytest.raises(HybridbatchError, match=r"languages.json: unknown language code 'xx' in any code system"):
+        lm.language_info("xx")
+    with pytest.raises(HybridbatchError, match="unknown language code 'deu' in code system 'lareqa'"):
+        lm.language_info("deu", "lareqa")
+    with pytest.raises(HybridbatchError, match="unknown code system 'flores'"):
+        lm.system_codes("flores")
+    assert not lm.known("xx")
+    assert set(lm.describe(["de", "xx", "es_LA"])) == {"de", "es_LA"}
+    assert lm.describe(["ti_ET"])["ti_ET"]["name"] == "Tigrinya"
+
+
+@pytest.mark.parametrize("break_it, message", [
+    (lambda d: d["languages"]["deu"].update(joshi_class=7), "language 'deu': joshi_class 7 outside 0-5"),
+    (lambda d: d["languages"]["deu"].update(class_source="blog"), "language 'deu': class_source 'blog'"),
+    (lambda d: d["languages"]["ang"].pop("note"), "language 'ang': an estimated class needs a note"),
+    (lambda d: d["languages"]["deu"].pop("script"), "language 'deu': 'script' missing or not str"),
+    (lambda d: d["languages"]["fra"].update(iso639_1="de"), "ISO 639-1 code 'de' also given to 'deu'"),
+    (lambda d: d["code_systems"]["lareqa"]["codes"].update(xx="zzz"), "code 'xx': maps to 'zzz', which has no entry"),
+    (lambda d: d["code_systems"]["tico19"]["codes"].update(de="fra"), "code 'de': maps to 'fra' but another"),
+])
+def test_the_checker_refuses_bad_files(break_it, message) -> None:
+    import copy
+
+    doc = copy.deepcopy(lm.metadata())
+    break_it(doc)
+    with pytest.raises(HybridbatchError, match=message):
+        lm._check(doc, "languages.json")
+
+
+def test_benchmark_codes_of_the_fixtures_and_constants_are_known(tiny_data: Path) -> None:
+    tatoeba = lm.system_codes("tatoeba")
+    assert all(x in tatoeba for x in XTREME_LANGUAGES) and "eng" in tatoeba
+    assert all(x in tatoeba for x in tatoeba_languages(tiny_data / "tatoeba"))
+    assert all(x in lm.system_codes("tico19") for x in tico19_files(tiny_data / "tico19"))
+    assert all(x in lm.system_codes("afriqa") for x in afriqa_files(tiny_data / "afriqa", "test"))
+
+
+def dominant_scripts(texts: list[str]) -> list[str]:
+    """ISO 15924 codes of the letters in ``texts`` that make up at least 15% of them, most frequent first."""
+    counts: collections.Counter = collections.Counter()
+    for text in texts:
+        for ch in text:
+            if ch.isalpha():
+                counts[SCRIPT_OF.get(unicodedata.name(ch, "?").split()[0], "other")] += 1
+    total = sum(counts.values())
+    return [s for s, n in counts.most_common() if n / total >= 0.15]
+
+
+@pytest.mark.slow
+def test_every_code_in_the_real_data_is_known_and_its_script_matches(real_data: Path) -> None:
+    assert set(tatoeba_languages(real_data / "tatoeba")) | {"eng"} == set(lm.system_codes("tatoeba"))
+    assert set(tico19_files(real_data / "tico19")) == set(lm.system_codes("tico19"))
+    afriqa = {x for split in ("test", "dev", "train") for x in afriqa_files(real_data / "afriqa", split)}
+    assert afriqa | {"en", "fr"} == set(lm.system_codes("afriqa"))
+    lareqa = {p.stem for p in (real_data / "lareqa").glob("*/*.json")}
+    assert lareqa == set(lm.system_codes("lareqa"))
+    wrong = []
+    tatoeba = read_tatoeba(real_data / "tatoeba", ["all"])
+    tico = read_tico19(real_data / "tico19")
+    for bench, system in ((tatoeba, "tatoeba"), (tico, "tico19")):
+        for lang in bench.languages:
+            found = dominant_scripts([c.text for c in bench.candidates if c.lang == lang])
+            expected = lm.language_info(lang, system).scripts
+            if found[: len(expected)] != expected and not (expected == ["Jpan"] and found[0] == "Jpan"):
+                wrong.append(f"{system}:{lang} data {found} metadata {expected}")
+    assert not wrong, wrong
