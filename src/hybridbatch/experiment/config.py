@@ -67,6 +67,10 @@ class ExperimentConfig:
     wise_lambdas: list[float] = setting(default_factory=list, help="score WiSE-FT merges of every run with the "
                                         "base model at these lambdas on the validation split")
     select_metric: SelectMetric = setting("mo+mul", help="validation measure that ranks the validation table")
+    evaluate_wise: float | None = setting(None, ge=0.0, le=1.0, help="also evaluate each run's WiSE-FT merge "
+                                          "with the base model at this lambda")
+    soups: list[list[Strategy]] = setting(default_factory=list, help="per seed, evaluate the uniform average of "
+                                          "the runs of these strategies, e.g. [[x-x-mono, x-y]]")
     source: str = setting("", internal=True)  # the YAML file this was read from
 
 

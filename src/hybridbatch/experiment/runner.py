@@ -19,6 +19,7 @@ from hybridbatch.config import to_dict
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationConfig, EvaluationSettings, run_evaluation
 from hybridbatch.experiment.config import ExperimentConfig, RunSpec, expand_grid, training_config
+from hybridbatch.experiment.merges import evaluate_soups, evaluate_wise, wise_folders
 from hybridbatch.outputs import provenance, write_json
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,10 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         write_json(run_dir / "run.json", settings)
         started = time.perf_counter()
         pending = [b for b in cfg.evaluate.benchmarks if not (run_dir / f"eval-{b}" / "results.json").is_file()]
+        wise_pending = any(not (f / "results.json").is_file() for f in wise_folders(cfg, run_dir).values())
         # every evaluation done: nothing to train (a validation-only grid trains each run once)
-        needed = bool(pending) or (not cfg.evaluate.benchmarks and _model_ready(run_dir / "train") is None)
+        needed = bool(pending) or ((wise_pending or not cfg.evaluate.benchmarks)
+                                   and _model_ready(run_dir / "train") is None)
         model = train_run(spec, cfg, run_dir) if needed else _model_ready(run_dir / "train")
         if needed:
             timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
@@ -139,7 +142,12 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
                 evaluate_run(str(model), bench, cfg, run_dir / f"eval-{bench}", extra)
                 timing.setdefault(f"{spec.run_id}/eval-{bench}", round(time.perf_counter() - started, 1))
             eval_dirs.append(run_dir / f"eval-{bench}")
+        started = time.perf_counter()
+        eval_dirs += evaluate_wise(cfg, spec, run_dir, model)
+        if wise_pending:
+            timing.setdefault(f"{spec.run_id}/wise", round(time.perf_counter() - started, 1))
         write_json(timing_path, timing)
+    eval_dirs += evaluate_soups(cfg, runs, out)
     write_json(timing_path, timing)
     if validation_rows:
         from hybridbatch.experiment.validation_table import write_validation_table
