@@ -8,7 +8,7 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "hybridbatch"
 LAYERS = {  # first dotted part below hybridbatch -> layer
-    "errors": 0, "outputs": 0, "settings": 0, "config": 0, "languages": 0,
+    "errors": 0, "outputs": 0, "settings": 0, "config": 0, "languages": 0, "hardware": 0,
     "data": 1, "models": 1,
     "encoding": 2,
     "evaluation": 3, "reporting": 3,

@@ -38,11 +38,13 @@ def brute_force(bench: Benchmark, Q: np.ndarray, C: np.ndarray, k: int = 4) -> t
         targets = [j for j, c in enumerate(bench.candidates) if c.id.startswith(pair + ":") and c.lang != q.lang]
         sources = [r for r, p in enumerate(bench.queries) if p.id.startswith(pair + ":") and p.lang == q.lang]
 
+        kk = min(k, len(targets), len(sources))
+
         def score(r: int, j: int) -> float:
             return float(Q64[r] @ C64[j])
 
-        def knn(values: list[float]) -> float:
-            top = sorted(values, reverse=True)[: min(k, len(targets), len(sources))]
+        def knn(values: list[float], kk: int = kk) -> float:
+            top = sorted(values, reverse=True)[:kk]
             return sum(top) / len(top)
 
         cos = [score(i, j) for j in targets]

@@ -18,7 +18,7 @@ from hybridbatch.evaluation.scorer import get_scorer
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # the keys of config.json's "config" before the scorer refactor; the experiment runner reads some of them
 CONFIG_KEYS = {"benchmark", "model", "embeddings", "languages", "candidate_text", "batch_size", "max_seq_length",
-               "query_prefix", "passage_prefix", "precision", "cache", "data_dir", "extra"}
+               "query_prefix", "passage_prefix", "precision", "device", "cache", "data_dir", "extra"}
 
 
 def test_config_keys_unchanged():
@@ -26,7 +26,7 @@ def test_config_keys_unchanged():
 
 
 @pytest.mark.parametrize("change, message", [
-    ({"precision": "fp16"}, "'precision' is 'fp16'; expected one of fp32, bf16"),
+    ({"precision": "fp16"}, "'precision' is 'fp16'; expected one of auto, fp32, bf16"),
     ({"candidate_text": "context"}, "'candidate_text' is 'context'"),
     ({"batch_size": 0}, "'batch_size' is 0; must be >= 1"),
     ({"max_seq_length": 4}, "'max_seq_length' is 4; must be >= 8"),

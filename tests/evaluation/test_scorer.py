@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hybridbatch.data.benchmark import BenchmarkKind
 from hybridbatch.data.registry import load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation import scorer as scorer_mod
 from hybridbatch.evaluation.scorer import BaseScorer, Measure, Scorer, get_scorer, kinds, scorer_for
+from tests.data.tiny_data import build_data_dir
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-BENCHMARKS = {"lareqa": f"lareqa:{FIXTURES / 'lareqa_tiny'}", "beir": f"beir:{FIXTURES / 'beir_tiny'}"}
+BENCHMARKS = {"lareqa": (f"lareqa:{FIXTURES / 'lareqa_tiny'}", None), "beir": (f"beir:{FIXTURES / 'beir_tiny'}", None),
+              "bitext": ("tatoeba", ["all"]), "multiparallel": ("tico19", None), "translated_qa": ("afriqa", None)}
+KINDS = list(BENCHMARKS)
 
 
 def _random(bench, seed=0, dim=12):
@@ -23,8 +28,8 @@ def _random(bench, seed=0, dim=12):
 
 
 def test_unknown_kind_is_a_clear_error():
-    with pytest.raises(HybridbatchError, match="no scorer for benchmark kind 'tatoeba'.*lareqa"):
-        get_scorer("tatoeba")
+    with pytest.raises(HybridbatchError, match="no scorer for benchmark kind 'squad'.*lareqa"):
+        get_scorer("squad")
     with pytest.raises(HybridbatchError, match="no 'kind'"):
         scorer_for({"benchmark": "x", "summary": {}})
     with pytest.raises(HybridbatchError, match="no scorer"):
@@ -32,7 +37,8 @@ def test_unknown_kind_is_a_clear_error():
 
 
 def test_registry_names_every_kind_once_and_returns_one_instance():
-    assert kinds() == ["lareqa", "beir"]
+    assert kinds() == ["lareqa", "beir", "bitext", "multiparallel", "translated_qa"]
+    assert set(kinds()) == set(typing.get_args(BenchmarkKind))
     for kind in kinds():
         s = get_scorer(kind)
         assert isinstance(s, Scorer)
@@ -47,17 +53,19 @@ def test_a_registration_with_the_wrong_kind_is_refused(monkeypatch):
         get_scorer("other")
 
 
-@pytest.mark.parametrize("kind", ["lareqa", "beir"])
+@pytest.mark.parametrize("kind", KINDS)
 def test_measures_are_well_formed(kind):
     s = get_scorer(kind)
     names = [m.name for m in s.measures]
     assert len(names) == len(set(names)) and s.measures
     assert any(m.per_query for m in s.measures)
+    assert not s.tradeoff or set(s.tradeoff) <= set(names)
 
 
-@pytest.mark.parametrize("kind", ["lareqa", "beir"])
-def test_score_is_per_query_then_aggregate_exactly(kind):
-    bench = load_benchmark(BENCHMARKS[kind])
+@pytest.mark.parametrize("kind", KINDS)
+def test_score_is_per_query_then_aggregate_exactly(kind, tmp_path):
+    spec, languages = BENCHMARKS[kind]
+    bench = load_benchmark(spec, build_data_dir(tmp_path / "data"), languages)
     Q, C = _random(bench)
     s = get_scorer(kind)
     results, per_query = s.score(bench, Q, C)

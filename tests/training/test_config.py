@@ -17,17 +17,23 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _config_dict(tmp_path: Path) -> dict:
     write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
-    return {"datasets": [{"jsonl": "items.jsonl", "name": "toy"}], "output_dir": str(tmp_path / "run"), "seed": 1}
+    return {"datasets": [{"jsonl": "items.jsonl", "name": "toy"}], "output_dir": str(tmp_path / "run"), "seed": 1,
+            "training": {"loss": "mnrl"}}
 
 
-def test_shipped_configs_hold_the_paper_settings():
+def test_shipped_configs_hold_the_paper_settings_and_the_recipe():
+    paper = load_config(REPO / "configs" / "mlqa-to-xquad-paper.yaml")
+    t = paper.training
+    assert (t.batch_size, t.learning_rate, t.weight_decay, t.scale) == (100, 3e-5, 0.01, 20.0)
     for name, train_on, evaluate_on in (("mlqa-to-xquad", "mlqa-r", "xquad-r"), ("xquad-to-mlqa", "xquad-r", "mlqa-r")):
         cfg = load_config(REPO / "configs" / f"{name}.yaml")
         assert cfg.datasets[0].benchmark == train_on and cfg.eval_benchmarks == [evaluate_on]
         assert (cfg.sampling.strategy, cfg.sampling.alpha) == ("hybrid", 0.5)
         t = cfg.training
-        assert (t.batch_size, t.learning_rate, t.weight_decay, t.scale) == (100, 3e-5, 0.01, 20.0)
-        assert t.max_seq_length == 128 and cfg.validation_fraction > 0 and t.early_stopping_patience
+        assert (t.batch_size, t.learning_rate, t.weight_decay) == (100, 3e-5, 0.01)
+        assert (t.scale, t.distill_weight, t.select_metric, t.loss, t.precision) == (100.0, 10.0, "mo+mul", "mnrl",
+                                                                                     "auto")
+        assert t.max_seq_length == 128 and cfg.validation_fraction > 0
 
 
 @pytest.mark.parametrize("patch, message", [
@@ -35,7 +41,7 @@ def test_shipped_configs_hold_the_paper_settings():
     ({"sampling": {"alpah": 0.5}}, "unknown config key 'sampling.alpah'"),
     ({"training": {"batch_size": "big"}}, "'training.batch_size' should be int"),
     ({"datasets": [{"jsonl": "a.jsonl", "benchmark": "mlqa-r"}]}, "exactly one of"),
-    ({"training": {"precision": "fp16"}}, "'training.precision' is 'fp16'; expected one of fp32, bf16"),
+    ({"training": {"precision": "fp16"}}, "'training.precision' is 'fp16'; expected one of auto, fp32, bf16"),
     ({"training": {"max_steps": 0}}, "'training.max_steps' is 0; must be >= 1"),
     ({"validation_fraction": 1.0}, "'validation_fraction' is 1.0; must be < 1.0"),
     ({"training": {"learning_rate": float("nan")}}, "'training.learning_rate' should be a finite number"),

@@ -216,11 +216,16 @@ def lareqa_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: i
     L, n_q = len(bench.languages), len(bench.queries)
     rr = relevant_ranks(Q, C, bench.relevant_indices(), q_lang, c_lang, L, block=block, exclude=exclude)
 
-    # every query against every target language at once: (n_q, L, m) -> (n_q * L, m)
-    in_y = rr.lang[:, None, :] == np.arange(L)[None, :, None]
-    pair_ranks = np.where(in_y, rr.in_lang[:, None, :], np.inf).reshape(n_q * L, -1)
-    pair_nrel = in_y.sum(-1).reshape(-1)
-    pair_vals = {k: v.reshape(n_q, L) for k, v in _metrics(pair_ranks, pair_nrel).items()}
+    # every query against every target language: (rows, L, m) -> (rows * L, m), in chunks of queries so
+    # that many languages x many relevant (TICO-19: 81,900 x 39 x 38) stay within a few hundred MB
+    pair_vals = {k: np.empty((n_q, L)) for k in METRICS}
+    step = max(1, 2**22 // (L * rr.lang.shape[1]))
+    for s in range(0, n_q, step):
+        e = min(s + step, n_q)
+        in_y = rr.lang[s:e, None, :] == np.arange(L)[None, :, None]
+        pair_ranks = np.where(in_y, rr.in_lang[s:e, None, :], np.inf).reshape((e - s) * L, -1)
+        for k, v in _metrics(pair_ranks, in_y.sum(-1).reshape(-1)).items():
+            pair_vals[k][s:e] = v.reshape(e - s, L)
     mul_vals = _metrics(rr.pooled, (rr.cand >= 0).sum(1))
 
     own = np.arange(L)[None, :] == q_lang[:, None]

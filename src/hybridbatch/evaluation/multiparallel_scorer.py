@@ -47,6 +47,7 @@ class MultiparallelScorer(LareqaScorer):
         Measure("top10_own_share", "top10_own_share", "top-10 own-language share", greater_is_better=False),
     )
     summary_caption = "X→Y and pooled (Mul.) retrieval of translations (mean ± std over seeds; n = seeds)"
+    tradeoff = ("mul", "cr", "rank_distance")  # pooled vs pairwise quality, bias as colour (no X→X here)
 
     def per_query(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
         """LAReQA per-query arrays with each query's own sentence left out of its ranking."""

@@ -13,9 +13,11 @@ from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig, to_dict
 
 log = logging.getLogger(__name__)
-# settings that may change between an interrupted run and its resumption
+# settings that may change between an interrupted run and its resumption (device and precision: a run may
+# continue on another machine; the batch sequence does not depend on them)
 RESUMABLE_KEYS = {"training.max_steps", "training.early_stopping_patience", "training.logging_steps",
-                  "training.save_total_limit", "allow_leakage", "output_dir"}
+                  "training.save_total_limit", "allow_leakage", "output_dir", "training.device",
+                  "training.precision"}
 
 
 def checkpoint_to_resume(out: Path, resume: str | None, config: TrainConfig) -> Path | None:
