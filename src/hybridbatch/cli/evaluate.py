@@ -21,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "sentence-transformers / Hugging Face model folder")
     source.add_argument("--embeddings", help="evaluate from an .npz with Q_<lang>/C_<lang> arrays, no model")
     p.add_argument("--benchmark", required=True, help=SPEC_HELP)
-    p.add_argument("--languages", help="comma-separated subset, e.g. ar,de,en (default: all)")
+    p.add_argument("--languages", help="comma-separated subset, e.g. ar,de,en (default: the benchmark's set: all "
+                   "its languages; for tatoeba XTREME's 36, with 'all' for the 112)")
     p.add_argument("--out", default="runs/eval", help="output folder (default: %(default)s)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
     p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
