@@ -16,14 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hybridbatch.evaluation.lareqa_scorer import LareqaScorer
+from hybridbatch.evaluation.lareqa_scorer import METRICS, LareqaScorer
 from hybridbatch.evaluation.scorer import LanguageValues, Measure
 from hybridbatch.reporting.tables import RESULTS_CSV_HEADER, csv_text, fmt, markdown_table
 
 if TYPE_CHECKING:
     from hybridbatch.data.benchmark import Benchmark
-
-METRICS = (("map", "mAP"), ("map@20", "mAP@20"), ("r@1", "R@1"), ("r@10", "R@10"))
 
 
 def own_rows(bench: Benchmark) -> np.ndarray:

@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-import typing
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from hybridbatch.config import Device, Precision, coerce, public_fields, setting
+from hybridbatch.config import Device, Precision, setting
+from hybridbatch.config import check as check_config
 from hybridbatch.data.benchmark import Benchmark, CandidateText
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.scorer import Scorer, get_scorer
@@ -47,9 +47,7 @@ class EvaluationSettings:
 
     def check(self) -> None:
         """Every field against its type and range; raises :class:`HybridbatchError` naming the field."""
-        hints = typing.get_type_hints(type(self))
-        for name, f in public_fields(type(self)).items():
-            coerce(hints[name], getattr(self, name), name, f)
+        check_config(self)
 
 
 @dataclass(kw_only=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 import logging
 import time
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from hybridbatch.config import to_dict
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.runner import EvaluationConfig, EvaluationSettings, run_evaluation
+from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
 from hybridbatch.experiment.config import ExperimentConfig, RunSpec, expand_grid, training_config
 from hybridbatch.experiment.merges import evaluate_soups, evaluate_wise, wise_folders
 from hybridbatch.outputs import provenance, write_json
@@ -53,9 +52,8 @@ def train_run(spec: RunSpec, cfg: ExperimentConfig, run_dir: Path) -> Path:
 
 def evaluation_config(cfg: ExperimentConfig, model: str, benchmark: str, extra: dict[str, Any]) -> EvaluationConfig:
     """The evaluation of ``model`` on ``benchmark`` with the experiment's evaluation settings."""
-    settings = {f.name: getattr(cfg.evaluate, f.name) for f in fields(EvaluationSettings)}
-    settings["device"] = cfg.device if settings["device"] == "auto" else settings["device"]
-    return EvaluationConfig(benchmark=benchmark, model=model, extra=extra, **settings)
+    device = cfg.device if cfg.evaluate.device == "auto" else cfg.evaluate.device
+    return EvaluationConfig.from_settings(cfg.evaluate, benchmark=benchmark, model=model, extra=extra, device=device)
 
 
 def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, extra: dict[str, Any]) -> None:

@@ -37,7 +37,7 @@ def _metrics(raw: dict[str, float]) -> dict[str, float]:
 
 def base_row(cfg: ExperimentConfig, spec: RunSpec, out: Path) -> dict[str, Any] | None:
     """Validation retrieval of the untrained base model on ``spec``'s training set (cached in ``out``)."""
-    path = out / "base" / f"validation-{spec.train}.json"
+    path = out / "base" / f"validation-{spec.train}" / "metrics.json"
     if path.is_file():
         return json.loads(path.read_text(encoding="utf-8"))
     from hybridbatch.models.loading import load_model
