@@ -11,7 +11,7 @@ LAYERS = {  # first dotted part below hybridbatch -> layer
     "errors": 0, "outputs": 0, "settings": 0, "config": 0, "languages": 0, "hardware": 0,
     "data": 1, "models": 1,
     "encoding": 2,
-    "evaluation": 3, "reporting": 3,
+    "evaluation": 3, "reporting": 3, "search": 3,
     "training": 4,
     "experiment": 5,
     "cli": 6, "__main__": 6, "__init__": 0,

@@ -63,17 +63,27 @@ class SentenceTransformerEncoder:
         self.show_progress = show_progress
         self.label = label
         self._identity: str | None = None
+        self._part_cache: list[str] | None = None
+
+    @property
+    def model_identity(self) -> str:
+        """What the vectors depend on apart from precision: weights, tokenizer, prefixes, max length
+        (a search index records it, so vectors built in fp32 can be searched from a bf16 machine)."""
+        return hashlib.sha256("|".join(self._parts()).encode()).hexdigest()[:24]
 
     @property
     def identity(self) -> str:
         if self._identity is None:
-            self._identity = hashlib.sha256("|".join([
-                model_fingerprint(self.model), tokenizer_fingerprint(self.model),
-                repr(self.query_prompt), repr(self.passage_prompt),
-                str(self.model.max_seq_length),
-                *([] if self.precision == "fp32" else [self.precision]),  # fp32 keeps its old identity
-            ]).encode()).hexdigest()[:24]
+            # fp32 keeps its old identity (= model_identity), so existing caches stay valid
+            parts = self._parts() + ([] if self.precision == "fp32" else [self.precision])
+            self._identity = hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
         return self._identity
+
+    def _parts(self) -> list[str]:
+        if self._part_cache is None:
+            self._part_cache = [model_fingerprint(self.model), tokenizer_fingerprint(self.model),
+                                repr(self.query_prompt), repr(self.passage_prompt), str(self.model.max_seq_length)]
+        return list(self._part_cache)
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prompt, "queries")

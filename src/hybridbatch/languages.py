@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -23,3 +24,13 @@ def select_languages(requested: Sequence[str] | None, available: Sequence[str], 
     if not requested:
         raise HybridbatchError("empty language list", path=where)
     return sorted(set(requested))
+
+
+_CODE = re.compile(r"^[a-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*$")
+
+
+def check_language_code(code: str) -> str:
+    """``code`` if it looks like an ISO 639 code with optional subtags (``en``, ``zh-Hans``, ``pt_BR``)."""
+    if not isinstance(code, str) or not _CODE.match(code):
+        raise HybridbatchError(f"not a language code: {code!r} (expected e.g. en, de, zh-Hans)")
+    return code

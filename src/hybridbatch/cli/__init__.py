@@ -25,6 +25,9 @@ SUBCOMMAND_MODULES = [
     "hybridbatch.cli.experiment",
     "hybridbatch.cli.report",
     "hybridbatch.cli.merge",
+    "hybridbatch.cli.index",
+    "hybridbatch.cli.search",
+    "hybridbatch.cli.serve",
 ]
 
 

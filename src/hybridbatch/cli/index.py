@@ -1,0 +1,59 @@
+"""``hybridbatch index``: encode a corpus with a model and write a FAISS search index (or add to one)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from hybridbatch.config import PRECISIONS
+
+    p = subparsers.add_parser(
+        "index", help="build a search index of a corpus (or add documents to one)",
+        description="Encode every document once (through the embedding cache), build a FAISS inner-product "
+        "index and store ids, languages and texts beside it with a manifest (model identity, corpus hash, "
+        "counts per language, versions). Search it with 'hybridbatch search', serve it with 'hybridbatch serve'.")
+    p.add_argument("--corpus", required=True,
+                   help="FILE.jsonl (id, text, lang, optional title and other fields) | beir:DIR | xquad-r | "
+                   "mlqa-r | lareqa:DIR (a benchmark's candidate sentences)")
+    p.add_argument("--out", required=True, help="index folder (new, or an existing index with --add)")
+    p.add_argument("--model", help="'default' (multilingual-e5-small) or a model folder (default: 'default'; "
+                   "with --add, the index's own model)")
+    p.add_argument("--add", action="store_true", help="add the corpus to the index already in --out")
+    p.add_argument("--kind", choices=["exact", "ivf", "hnsw"], default="exact",
+                   help="exact inner product (default), ivf (k-means cells) or hnsw (graph) for large corpora")
+    p.add_argument("--nlist", type=int, default=0, help="ivf: number of cells (default 4*sqrt(n))")
+    p.add_argument("--nprobe", type=int, default=32, help="ivf: cells visited per query (default %(default)s)")
+    p.add_argument("--hnsw-m", type=int, default=32, help="hnsw: links per node (default %(default)s)")
+    p.add_argument("--ef-construction", type=int, default=80, help="hnsw: build beam (default %(default)s)")
+    p.add_argument("--ef-search", type=int, default=64, help="hnsw: search beam (default %(default)s)")
+    p.add_argument("--lang", help="language of records without a 'lang' field (BEIR corpora)")
+    p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
+    p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
+    p.add_argument("--precision", choices=list(PRECISIONS), default="auto", help="auto (default): bf16 where native")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present")
+    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hybridbatch.errors import HybridbatchError
+    from hybridbatch.search.builder import build_index
+    from hybridbatch.search.index import IndexSettings
+
+    if args.batch_size < 1:
+        raise HybridbatchError(f"--batch-size must be ≥ 1, got {args.batch_size}")
+    settings = IndexSettings(kind=args.kind, nlist=args.nlist, nprobe=args.nprobe, hnsw_m=args.hnsw_m,
+                             ef_construction=args.ef_construction, ef_search=args.ef_search)
+    settings.check()
+    manifest = build_index(args.corpus, Path(args.out), model=args.model, add=args.add,
+                           settings=None if args.add else settings, data_dir=args.data_dir, lang=args.lang,
+                           batch_size=args.batch_size, precision=args.precision, device=args.device,
+                           cache=not args.no_cache)
+    last = manifest["corpora"][-1]
+    langs = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
+    print(f"{'added' if args.add else 'indexed'} {last['documents']} documents in {last['encode_seconds']:.1f} s "
+          f"(+{last['build_seconds']:.1f} s {manifest['index']['kind']} index); {manifest['documents']} in all: {langs}")
+    print(f"index: {args.out}")
+    return 0

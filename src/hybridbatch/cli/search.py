@@ -1,0 +1,53 @@
+"""``hybridbatch search``: query an index from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from hybridbatch.config import PRECISIONS
+    from hybridbatch.search.searcher import MODES
+
+    p = subparsers.add_parser(
+        "search", help="search an index built by 'hybridbatch index'",
+        description="Encode the query with the index's own model (a --model whose vectors differ is refused) "
+        "and print the top k with language, score and text.")
+    p.add_argument("index", help="index folder")
+    p.add_argument("query", help="the query text")
+    p.add_argument("--k", type=int, default=10, help="results to return (default %(default)s)")
+    p.add_argument("--lang", help="only these languages, comma-separated (e.g. de,en)")
+    p.add_argument("--mode", choices=list(MODES), default="ranked",
+                   help="ranked by score (default); quota: at most --per-lang per language; interleave: "
+                   "languages taken in turn (a balanced mix)")
+    p.add_argument("--per-lang", type=int, help="with --mode quota: most results of one language")
+    p.add_argument("--model", help="use this model folder instead of the one recorded in the index (must "
+                   "produce the same vectors: e.g. a copy)")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--precision", choices=list(PRECISIONS), default="auto", help="auto (default): bf16 where native")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from hybridbatch.search.builder import open_encoder
+    from hybridbatch.search.index import read_manifest
+    from hybridbatch.search.searcher import Searcher, language_mix
+    from hybridbatch.search.service import Limits, parse_request
+
+    query, request = parse_request(args.query, args.k, args.lang, args.mode, args.per_lang,
+                                   Limits(max_k=10_000, max_query_chars=100_000))
+    read_manifest(args.index)  # a missing or corrupt index fails before any model load
+    encoder = open_encoder(args.model, precision=args.precision, device=args.device,
+                           show_progress=False) if args.model else None
+    searcher = Searcher(args.index, encoder, precision=args.precision, device=args.device)
+    hits = searcher.search([query], request)[0]
+    if args.json:
+        print(json.dumps({"query": query, "hits": hits, "lang_mix": language_mix(hits)}, ensure_ascii=False, indent=1))
+        return 0
+    for h in hits:
+        text = " ".join(h["text"].split())
+        print(f"{h['rank']:>3}  {h['lang']:<6} {h['score']:.4f}  {h['id']}  {text[:110]}")
+    print("languages: " + ", ".join(f"{k} {v}" for k, v in language_mix(hits).items()))
+    return 0
