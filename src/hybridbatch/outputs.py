@@ -41,14 +41,16 @@ def provenance(config: dict[str, Any]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """Yield a binary handle on a temporary file beside ``path``; on success it is renamed to ``path``
-    (with the usual umask permissions), on error it is removed. The folder must exist."""
+    """Yield a binary handle on a temporary file beside ``path``; on success it is synced to disk and
+    renamed to ``path`` (with the usual umask permissions), on error it is removed. The folder must exist."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         os.chmod(tmp, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -105,8 +107,9 @@ def _check_parents(path: Path, what: str) -> None:
 
 @contextlib.contextmanager
 def atomic_dir(final: Path) -> Iterator[Path]:
-    """Yield a temporary sibling folder; on success it replaces ``final`` (an existing *folder*; an existing
-    file is an error, never moved away), on error it is removed."""
+    """Yield a temporary sibling folder ``.<name>.tmp-*``; on success its files are synced to disk and it
+    replaces ``final`` (an existing *folder*; an existing file is an error, never moved away), on error it
+    is removed. A process killed meanwhile leaves the temporary folder (see :func:`remove_stale`)."""
     final = check_output_dir(final)
     final.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.tmp-", dir=final.parent))
@@ -116,6 +119,7 @@ def atomic_dir(final: Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+    fsync_tree(tmp)
     if final.exists():
         old = final.with_name(f".{final.name}.old-{os.getpid()}")
         os.replace(final, old)
@@ -123,3 +127,26 @@ def atomic_dir(final: Path) -> Iterator[Path]:
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, final)
+    fsync_tree(final.parent, files=False)
+
+
+def fsync_tree(folder: Path, *, files: bool = True) -> None:
+    """Flush ``folder`` (and, with ``files``, every file and folder below it) to disk, so that a rename
+    that follows publishes complete contents even after a power loss."""
+    folder = Path(folder)
+    paths = [p for p in folder.rglob("*") if not p.is_symlink()] if files else []
+    for p in [*paths, folder]:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def remove_stale(folder: Path, name: str) -> list[Path]:
+    """Remove what :func:`atomic_dir` leaves of ``folder/name`` when its process was killed: the
+    temporary ``.<name>.tmp-*`` and replaced ``.<name>.old-*`` folders. Returns what was removed."""
+    stale = [p for pattern in (f".{name}.tmp-*", f".{name}.old-*") for p in Path(folder).glob(pattern)]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale

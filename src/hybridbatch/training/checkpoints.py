@@ -1,10 +1,16 @@
-"""Trainer checkpoints: which one ``--resume`` continues from, whether it is readable, and whether the
-run's configuration still allows continuing the same batch sequence."""
+"""Trainer checkpoints: which one ``--resume`` continues from, whether it is readable, whether the
+run's configuration still allows continuing the same batch sequence, and what a killed run left behind.
+
+A checkpoint is written under ``checkpoints/.tmp-checkpoint-N/`` and renamed to ``checkpoints/checkpoint-N``
+only when complete (see :mod:`.safe_trainer`), so a ``checkpoint-N`` folder is either whole or absent."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
+import signal
 from pathlib import Path
 
 import yaml
@@ -18,12 +24,37 @@ log = logging.getLogger(__name__)
 RESUMABLE_KEYS = {"training.max_steps", "training.early_stopping_patience", "training.logging_steps",
                   "training.save_total_limit", "allow_leakage", "output_dir", "training.device",
                   "training.precision"}
+STAGING_PREFIX = ".tmp-"
+"""Name prefix of a checkpoint (or a replaced one) being written in ``checkpoints/``."""
+KILL_ENV = "HYBRIDBATCH_TEST_KILL_AT"
+
+
+def kill_point(name: str) -> None:
+    """Fault-injection hook for tests: SIGKILL this process when ``$HYBRIDBATCH_TEST_KILL_AT`` is ``name``
+    (``step-N``: inside step N, before its optimizer update; ``checkpoint-N``: checkpoint N half written;
+    ``final-save``: the final model half written)."""
+    if os.environ.get(KILL_ENV) == name:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def remove_stale_temporaries(out: Path) -> list[Path]:
+    """Remove the half-written checkpoints and final-model folders a killed run left in ``out``."""
+    from hybridbatch.outputs import remove_stale
+
+    stale = [p for p in (Path(out) / "checkpoints").glob(f"{STAGING_PREFIX}*")]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    stale += remove_stale(Path(out), "model")
+    for p in stale:
+        log.warning("removed %s, left by an interrupted run", p)
+    return stale
 
 
 def checkpoint_to_resume(out: Path, resume: str | None, config: TrainConfig) -> Path | None:
-    """The checkpoint to continue from: None for a fresh run, the newest ``checkpoints/checkpoint-N`` for
-    ``"latest"`` (None, with a warning, when there is none), else the folder ``resume``. Raises when the
-    checkpoint is unreadable or the configuration changed in a way that breaks the batch sequence."""
+    """The checkpoint to continue from: None for a fresh run, the newest complete ``checkpoints/checkpoint-N``
+    for ``"latest"`` (incomplete ones skipped with a warning; None, with a warning, when there is none), else
+    the folder ``resume``. Raises when ``resume`` names an unreadable checkpoint, when no checkpoint of the
+    run is complete, or when the configuration changed in a way that breaks the batch sequence."""
     if resume is None:
         if any((out / "checkpoints").glob("checkpoint-*")):
             raise HybridbatchError("output folder already holds checkpoints; pass --resume or choose another "
@@ -35,12 +66,27 @@ def checkpoint_to_resume(out: Path, resume: str | None, config: TrainConfig) -> 
         if not found:
             log.warning("no checkpoint in %s; starting afresh", out / "checkpoints")
             return None
-        path = found[-1]
+        path = newest_complete(found)
     else:
         path = Path(resume)
-    check_checkpoint(path)
+        check_checkpoint(path)
     check_same_config(out, config)
+    log.warning("resuming from %s", path)
     return path
+
+
+def newest_complete(found: list[Path]) -> Path:
+    """The last of ``found`` (oldest first) that :func:`check_checkpoint` accepts; raises if none is."""
+    reasons = []
+    for path in reversed(found):
+        try:
+            check_checkpoint(path)
+            return path
+        except HybridbatchError as exc:
+            log.warning("skipping incomplete checkpoint: %s", exc)
+            reasons.append(f"{path.name}: {str(exc).removeprefix(str(path) + ': ')}")
+    raise HybridbatchError(f"no complete checkpoint to resume from ({'; '.join(reasons)}); start a new run "
+                           "with another --out", path=found[-1].parent)
 
 
 def check_checkpoint(path: Path) -> None:

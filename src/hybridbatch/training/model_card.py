@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hybridbatch.outputs import atomic_dir, provenance, write_json, write_text
+from hybridbatch.training.checkpoints import kill_point
 from hybridbatch.training.config import TrainConfig, dump_yaml, to_dict
 from hybridbatch.training.data import PreparedData
 
@@ -18,6 +19,7 @@ def save_model(model, folder: Path, config: TrainConfig, data: PreparedData, pro
         model.prompts["document"] = prompts["passage"]
     with atomic_dir(folder) as tmp:
         model.save(str(tmp))
+        kill_point("final-save")
         card = tmp / "README.md"
         text = card.read_text(encoding="utf-8") if card.exists() else ""
         write_text(card, insert_card_section(text, model_card_section(config, data, prompts, steps, best)))

@@ -4,7 +4,7 @@ Run folder (``output_dir``)::
 
     config.yaml     resolved configuration        run.json      config + package versions + argv
     leakage.json    evaluation-vs-training check   logs/         TensorBoard events
-    checkpoints/    trainer checkpoints (checkpoint-N), resumable
+    checkpoints/    trainer checkpoints (checkpoint-N, each renamed into place when complete), resumable
     model/          final sentence-transformers model (best validation loss when validating),
                     README.md model card with data, strategy, alpha, steps and seed
 
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import provenance, write_json, write_text
-from hybridbatch.training.checkpoints import checkpoint_to_resume
+from hybridbatch.training.checkpoints import checkpoint_to_resume, remove_stale_temporaries
 from hybridbatch.training.config import PAPER_PROMPTS, TrainConfig, apply_overrides, dump_yaml, to_dict
 from hybridbatch.training.data import PreparedData, leakage_reports, prepare_data
 from hybridbatch.training.losses import build_loss
@@ -75,6 +75,7 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
 
     if is_main_process():
         out.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(out)
         write_text(out / "config.yaml", dump_yaml(config))
         write_json(out / "run.json", provenance(to_dict(config)))
         if reports:
@@ -119,14 +120,15 @@ def validation_evaluator(config: TrainConfig, data: PreparedData, prompts: dict[
 
 def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[str, str], callbacks: list,
                   *, evaluator=None, train_planner: BatchPlanner | None = None, distill=None):
-    """A SentenceTransformerTrainer wired to the hybrid batch sampler, the loss, validation loss,
-    early stopping, checkpoints and TensorBoard. ``evaluator``: an optional sentence-transformers
+    """A SentenceTransformerTrainer (:class:`.safe_trainer.SafeTrainer`, with crash-safe checkpoints) wired
+    to the hybrid batch sampler, the loss, validation loss, early stopping, checkpoints and TensorBoard. ``evaluator``: an optional sentence-transformers
     evaluator the trainer calls at each evaluation (retrieval on the validation split; selection uses it
     when ``select_metric`` is not ``loss``). ``distill``: the base model's vectors for the regulariser."""
-    from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
+    from sentence_transformers import SentenceTransformerTrainingArguments
     from transformers import EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
 
+    from hybridbatch.training.safe_trainer import SafeTrainer
     from hybridbatch.training.sampler import HybridSamplerFactory, SamplerEpochCallback
 
     config = resolve_hardware(config)
@@ -183,7 +185,7 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     extra = [tensorboard, SamplerEpochCallback(factory)]
     if validating and t.early_stopping_patience:
         extra.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
-    trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
+    trainer = SafeTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
                                          loss=build_loss(model, config, distill), evaluator=evaluator,
                                          callbacks=extra + list(callbacks))
     trainer.hybrid_sampler_factory = factory
