@@ -33,8 +33,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from hybridbatch.search.builder import open_encoder
     from hybridbatch.search.index import read_manifest
+    from hybridbatch.search.query import Limits, parse_request
     from hybridbatch.search.searcher import Searcher, language_mix
-    from hybridbatch.search.service import Limits, parse_request
 
     query, request = parse_request(args.query, args.k, args.lang, args.mode, args.per_lang,
                                    Limits(max_k=10_000, max_query_chars=100_000))

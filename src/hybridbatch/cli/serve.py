@@ -32,8 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from hybridbatch.errors import HybridbatchError
     from hybridbatch.search.index import read_manifest
+    from hybridbatch.search.query import Limits
     from hybridbatch.search.searcher import Searcher
-    from hybridbatch.search.service import Limits, create_app
+    from hybridbatch.search.service import create_app
 
     if len(args.indexes) > 2:
         raise HybridbatchError(f"serve shows one or two indexes, got {len(args.indexes)}")

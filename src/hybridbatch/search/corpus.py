@@ -12,7 +12,6 @@ Corpus specs (``hybridbatch index --corpus``):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path

@@ -17,64 +17,20 @@ import asyncio
 import time
 from collections import deque
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from importlib import resources
 
+from starlette.requests import Request as HttpRequest
+
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.search.searcher import MODES, Request, Searcher, language_mix
-
-
-@dataclass(frozen=True)
-class Limits:
-    """What one request may ask for."""
-
-    max_query_chars: int = 1000
-    max_k: int = 100
-    max_body_bytes: int = 16_384
-
-
-def parse_request(q: object, k: object, lang: object, mode: object, per_lang: object, limits: Limits
-                  ) -> tuple[str, Request]:
-    """Validate raw request fields into (query, Request); errors are one line for the client."""
-    if not isinstance(q, str) or not q.strip():
-        raise HybridbatchError("the query 'q' is missing or empty")
-    if len(q) > limits.max_query_chars:
-        raise HybridbatchError(f"the query is {len(q)} characters long; the limit is {limits.max_query_chars}")
-    k = _integer(k if k is not None else 10, "k")
-    if not 1 <= k <= limits.max_k:
-        raise HybridbatchError(f"k must be between 1 and {limits.max_k}, got {k}")
-    langs = None
-    if lang not in (None, ""):
-        if not isinstance(lang, (str, list)):
-            raise HybridbatchError("'lang' must be a comma-separated string or a list of codes")
-        parts = lang.split(",") if isinstance(lang, str) else lang
-        langs = tuple(sorted({str(x).strip() for x in parts if str(x).strip()})) or None
-    mode = mode or "ranked"
-    if mode not in MODES:
-        raise HybridbatchError(f"unknown mode '{mode}' ({', '.join(MODES)})")
-    per = _integer(per_lang, "per_lang") if per_lang not in (None, "") else None
-    if mode == "quota" and (per is None or per < 1):
-        raise HybridbatchError("mode quota needs per_lang ≥ 1")
-    return q, Request(k=k, langs=langs, mode=mode, per_lang=per)
-
-
-def _integer(value: object, name: str) -> int:
-    if isinstance(value, bool):
-        raise HybridbatchError(f"'{name}' must be an integer")
-    try:
-        number = int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise HybridbatchError(f"'{name}' must be an integer, got {value!r}") from None
-    if isinstance(value, float) and value != number:
-        raise HybridbatchError(f"'{name}' must be an integer, got {value!r}")
-    return number
+from hybridbatch.search.query import Limits, parse_request
+from hybridbatch.search.searcher import Searcher, language_mix
 
 
 def create_app(searchers: list[Searcher], *, batching: bool = True, max_batch: int = 32, max_wait_ms: float = 5.0,
-               limits: Limits = Limits()):
+               limits: Limits | None = None):
     """A FastAPI app over ``searchers`` (see the module docstring). ``batching=False`` is the plain way:
     each request encodes its own query in the server's thread pool (kept for the load test's comparison)."""
-    from fastapi import FastAPI, Request as HttpRequest
+    from fastapi import FastAPI
     from fastapi.exceptions import RequestValidationError
     from fastapi.responses import HTMLResponse, JSONResponse
     from starlette.concurrency import run_in_threadpool
@@ -82,6 +38,7 @@ def create_app(searchers: list[Searcher], *, batching: bool = True, max_batch: i
 
     from hybridbatch.search.batcher import MicroBatcher
 
+    limits = limits or Limits()
     batchers = [MicroBatcher(s, max_batch=max_batch, max_wait_ms=max_wait_ms) for s in searchers] if batching else []
     latencies: deque[float] = deque(maxlen=10_000)
     counters = {"requests": 0, "client_errors": 0, "server_errors": 0}
