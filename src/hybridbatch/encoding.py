@@ -20,7 +20,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint
+from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint, tokenizer_signature
 from hybridbatch.settings import cache_dir
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,9 @@ class SentenceTransformerEncoder:
     def model_identity(self) -> str:
         """What the vectors depend on apart from precision: weights, tokenizer, prefixes, max length
         (a search index records it, so vectors built in fp32 can be searched from a bf16 machine)."""
-        return hashlib.sha256("|".join(self._parts()).encode()).hexdigest()[:24]
+        parts = self._parts()
+        parts[1] = tokenizer_signature(self.model)  # not the truncation state the tokenizer keeps after use
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
 
     @property
     def identity(self) -> str:
