@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except HybridbatchError as exc:
-        print(f"hybridbatch: error: {exc}", file=sys.stderr)
+        print(f"hybridbatch: error: {one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("hybridbatch: interrupted", file=sys.stderr)
@@ -78,6 +78,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"hybridbatch: internal error: {type(exc).__name__}: {text} (rerun with --debug for the "
               "traceback, and please report it)", file=sys.stderr)
         return 1
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: its non-blank lines joined with `` | `` (library messages may span lines)."""
+    return " | ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 if __name__ == "__main__":

@@ -49,8 +49,12 @@ def load_training_sources(sources: list[str], data_dir: str | None):
 def run(args: argparse.Namespace) -> int:
     from hybridbatch.data.leakage import check_leakage
     from hybridbatch.data.registry import load_benchmark
+    from hybridbatch.errors import HybridbatchError
     from hybridbatch.outputs import check_output_file, write_json
 
+    for flag, value in (("--min-chars", args.min_chars), ("--examples", args.examples)):
+        if value < 0:
+            raise HybridbatchError(f"{flag} {value} must be >= 0")
     if args.out:
         check_output_file(args.out, "--out")
     datasets = load_training_sources(args.train, args.data_dir)

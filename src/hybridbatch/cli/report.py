@@ -35,15 +35,16 @@ def find_eval_folders(path: Path) -> list[Path]:
 
 def run(args: argparse.Namespace) -> int:
     from hybridbatch.outputs import check_output_dir
-    from hybridbatch.reporting.compare import load_record, write_comparison
+    from hybridbatch.reporting.compare import check_undefined_queries, load_record, write_comparison
 
     if args.resamples < 1:
         raise HybridbatchError(f"--resamples {args.resamples} must be >= 1")
-    if args.resamples < 1000:
-        print(f"hybridbatch: warning: --resamples {args.resamples}: p-values are multiples of "
-              f"1/{args.resamples + 1}; use >= 1000 for reporting", file=sys.stderr)
     check_output_dir(args.out, "--out")
     records = [load_record(folder) for run_dir in args.runs for folder in find_eval_folders(Path(run_dir))]
+    check_undefined_queries(records)
+    if args.resamples < 1000:  # once the input is known to be good
+        print(f"hybridbatch: warning: --resamples {args.resamples}: p-values are multiples of "
+              f"1/{args.resamples + 1}; use >= 1000 for reporting", file=sys.stderr)
     seen = {x.strip() for x in args.seen_languages.split(",")} if args.seen_languages else None
     write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples)
     print(f"compared {len(records)} evaluations; report: {args.out}/summary.md")

@@ -24,6 +24,7 @@ from tqdm.auto import tqdm
 
 from hybridbatch import __version__
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import check_output_dir
 
 _RAW = "https://raw.githubusercontent.com/google-research-datasets/lareqa"
 XQUAD_R_COMMIT = "5405d2a77e83d5ccb47623a3f9e5604c3f103193"
@@ -104,6 +105,9 @@ def download_lareqa(dest: Path, datasets: Sequence[str] | None = None, languages
     HybridbatchError naming the URL; files completed before it stay, no partial file is left.
     """
     names = list(datasets) if datasets else list(SOURCES)
+    if not timeout > 0:
+        raise HybridbatchError(f"--timeout {timeout} must be > 0 seconds")
+    check_output_dir(Path(dest), "--dest")
     unknown = [n for n in names if n not in SOURCES]
     if unknown:
         raise HybridbatchError(f"unknown dataset(s) {', '.join(unknown)}; available: {', '.join(SOURCES)}")

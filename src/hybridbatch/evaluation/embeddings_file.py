@@ -39,13 +39,11 @@ def load_embeddings(path: Path, bench: Benchmark) -> tuple[np.ndarray, np.ndarra
     Every language of ``bench`` needs both arrays, with the right row count and one common width.
     """
     path = Path(path)
+    if path.is_dir():
+        raise HybridbatchError("embeddings file is a folder, not a file", path=path)
     if not path.is_file():
         raise HybridbatchError("embeddings file not found", path=path)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as exc:
-        raise HybridbatchError(f"not a readable .npz file ({exc})", path=path) from None
-    with data:
+    with open_npz(path) as data:
         dim: int | None = None
         parts = {}
         for prefix, langs, n_total in (("Q", bench.query_langs(), len(bench.queries)),
@@ -56,7 +54,7 @@ def load_embeddings(path: Path, bench: Benchmark) -> tuple[np.ndarray, np.ndarra
                 if key not in data.files:
                     raise HybridbatchError(f"missing array {key!r} (has: {', '.join(sorted(data.files))})",
                                            path=path)
-                arr = data[key]
+                arr = numeric_array(data, key, path)
                 if arr.ndim != 2 or arr.shape[0] != len(rows):
                     raise HybridbatchError(
                         f"array {key!r} has shape {arr.shape}, expected ({len(rows)}, dim)", path=path)
@@ -74,6 +72,31 @@ def load_embeddings(path: Path, bench: Benchmark) -> tuple[np.ndarray, np.ndarra
                 out[rows] = arr
             parts[prefix] = out
     return _normalise(parts["Q"]), _normalise(parts["C"])
+
+
+def open_npz(path: Path) -> np.lib.npyio.NpzFile:
+    """``np.load`` of an ``.npz`` archive (no pickles); anything else (empty, truncated, a plain ``.npy``,
+    not numpy at all) is a HybridbatchError naming the file. Use as a context manager."""
+    try:
+        data = np.load(path, allow_pickle=False)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise HybridbatchError(f"not a readable .npz file ({what})", path=path) from None
+    if not isinstance(data, np.lib.npyio.NpzFile):
+        raise HybridbatchError("not an .npz archive (a single array)", path=path)
+    return data
+
+
+def numeric_array(data: np.lib.npyio.NpzFile, key: str, path: Path) -> np.ndarray:
+    """Array ``key`` of an open archive; object, string or unreadable arrays are a HybridbatchError."""
+    try:
+        arr = data[key]
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        what = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise HybridbatchError(f"array {key!r} is unreadable ({what})", path=path) from None
+    if arr.dtype.kind not in "biuf":
+        raise HybridbatchError(f"array {key!r} holds {arr.dtype} values, not numbers", path=path)
+    return arr
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:

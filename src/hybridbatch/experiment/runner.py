@@ -93,16 +93,36 @@ def check_same_settings(path: Path, settings: dict[str, Any]) -> None:
                                    "or remove the run folder", path=path.parent)
 
 
+def check_before_work(cfg: ExperimentConfig, out: Path, only: list[str] | None) -> list[RunSpec]:
+    """The runs to do; raises before anything is written when the experiment folder cannot be written,
+    ``only`` names an unknown run or an evaluation benchmark cannot be read."""
+    from hybridbatch.data.registry import load_benchmark
+    from hybridbatch.outputs import check_output_dir
+
+    check_output_dir(out, "--out")
+    runs = expand_grid(cfg)
+    if only:
+        unknown = sorted(set(only) - {r.run_id for r in runs})
+        if unknown:
+            raise HybridbatchError(f"--only names unknown run(s) {', '.join(unknown)}; the grid has "
+                                   f"{', '.join(r.run_id for r in runs)}")
+        runs = [r for r in runs if r.run_id in only]
+    for bench in cfg.evaluate.benchmarks:
+        try:
+            load_benchmark(bench, languages=cfg.evaluate.languages)
+        except HybridbatchError as exc:
+            raise HybridbatchError(f"evaluate.benchmarks: {exc}", path=cfg.source or None) from None
+    return runs
+
+
 def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None) -> Path:
     """Run every unfinished step of the grid, then write ``<out>/summary``; returns ``out``."""
     from hybridbatch.reporting.compare import load_record, write_comparison
 
     out = Path(out or cfg.out or f"runs/{cfg.name}")
+    runs = check_before_work(cfg, out, only)
     out.mkdir(parents=True, exist_ok=True)
     write_json(out / "experiment.json", provenance(to_dict(cfg)))
-    runs = expand_grid(cfg)
-    if only:
-        runs = [r for r in runs if r.run_id in only]
     timing_path = out / "timing.json"
     timing: dict[str, float] = json.loads(timing_path.read_text()) if timing_path.is_file() else {}
     eval_dirs: list[Path] = []

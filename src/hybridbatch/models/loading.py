@@ -138,6 +138,7 @@ def load_model(
     used with ``prompt_name="query"`` / ``"passage"`` (``"document"`` follows ``"passage"``). The
     returned model always has the three prompt names (empty when a plain HF folder gets none).
     """
+    from safetensors import SafetensorError
     from sentence_transformers import SentenceTransformer
 
     if pooling is not None and pooling not in POOLING_MODES:
@@ -155,7 +156,7 @@ def load_model(
         else:
             raise HybridbatchError("not a model folder (needs modules.json, or config.json with weights)",
                                    path=path)
-    except (OSError, ValueError, KeyError) as exc:
+    except (OSError, ValueError, KeyError, SafetensorError) as exc:  # SafetensorError: truncated weights
         raise HybridbatchError(f"cannot load model: {exc}", path=path) from exc
     if max_seq_length is not None:
         config = getattr(getattr(model[0], "auto_model", None), "config", None)

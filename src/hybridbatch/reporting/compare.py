@@ -46,15 +46,56 @@ def load_record(path: Path, label: str | None = None) -> EvalRecord:
     for name, file in files.items():
         if not file.is_file():
             raise HybridbatchError(f"not a finished evaluation folder (no {name})", path=path)
-    try:
-        results = json.loads(files["results.json"].read_text(encoding="utf-8"))
-        config = json.loads(files["config.json"].read_text(encoding="utf-8")).get("config", {})
-    except json.JSONDecodeError as exc:
-        raise HybridbatchError(f"malformed JSON ({exc})", path=path) from None
-    with np.load(files["per_query.npz"]) as data:
-        per_query = {k: data[k] for k in data.files}
+    results = _read_object(files["results.json"])
+    if not isinstance(results.get("benchmark"), str) or not isinstance(results.get("languages"), list):
+        raise HybridbatchError("not evaluation results (no 'benchmark' or 'languages')", path=files["results.json"])
+    config = _read_object(files["config.json"]).get("config", {})
+    if not isinstance(config, dict):
+        raise HybridbatchError("'config' should be an object", path=files["config.json"])
+    per_query = read_per_query(files["per_query.npz"])
     meta = dict(config.get("extra") or {})
     return EvalRecord(path, label or meta.get("label") or path.name, meta.get("seed"), results, per_query, meta)
+
+
+def _read_object(file: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise HybridbatchError(f"not UTF-8 text (byte {exc.start})", path=file) from None
+    except json.JSONDecodeError as exc:
+        raise HybridbatchError(f"malformed JSON ({exc})", path=file) from None
+    if not isinstance(data, dict):
+        raise HybridbatchError(f"should hold a JSON object, not {type(data).__name__}", path=file)
+    return data
+
+
+def read_per_query(file: Path) -> dict[str, np.ndarray]:
+    """The per-query arrays of an evaluation: numbers only, NaN (undefined) allowed, infinities not."""
+    from hybridbatch.evaluation.embeddings_file import numeric_array, open_npz
+
+    with open_npz(file) as data:
+        arrays = {k: numeric_array(data, k, file) for k in data.files}
+    for key, values in arrays.items():
+        if np.isinf(values).any():
+            raise HybridbatchError(f"array {key!r} holds infinite values", path=file)
+    return arrays
+
+
+def check_undefined_queries(records: list[EvalRecord]) -> None:
+    """Raise when a headline per-query array is NaN (undefined) for queries that another evaluation of the
+    same benchmark scores: which queries are undefined depends on the benchmark, not on the model, so such
+    a file is damaged (the significance tests would silently leave those queries out)."""
+    for bench, by_label in group_records(records).items():
+        scorer = benchmark_scorer(bench, by_label)
+        recs = [r for group in by_label.values() for r in group]
+        for key in (m.per_query for m in scorer.measures if m.per_query):
+            have = [r for r in recs if key in r.per_query]
+            for rec in have[1:]:
+                first, values = have[0].per_query[key], rec.per_query[key]
+                if values.shape == first.shape and not np.array_equal(np.isnan(values), np.isnan(first)):
+                    worse, other = (rec, have[0]) if np.isnan(values).sum() > np.isnan(first).sum() else (have[0], rec)
+                    raise HybridbatchError(f"array {key!r} is NaN for queries that {other.path} scores",
+                                           path=worse.path / "per_query.npz")
 
 
 def group_records(records: list[EvalRecord]) -> dict[str, dict[str, list[EvalRecord]]]:
@@ -231,6 +272,7 @@ def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: se
 
     if not records:
         raise HybridbatchError("no evaluations to compare")
+    check_undefined_queries(records)
     table, data = summary_tables(records)
     sig_md, sig_rows = significance_table(records, n_resamples)
     with atomic_dir(Path(out)) as tmp:

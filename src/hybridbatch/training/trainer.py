@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.outputs import provenance, write_json, write_text
+from hybridbatch.outputs import check_output_dir, provenance, write_json, write_text
 from hybridbatch.training.checkpoints import checkpoint_to_resume, remove_stale_temporaries
 from hybridbatch.training.config import PAPER_PROMPTS, TrainConfig, apply_overrides, dump_yaml, to_dict
 from hybridbatch.training.data import PreparedData, leakage_reports, prepare_data
@@ -58,7 +58,7 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
     loaded SentenceTransformer (else ``config.model`` is loaded). ``callbacks`` are added to the
     trainer (tests use them to stop early or record batches)."""
     config = resolve_hardware(config)
-    out = Path(config.output_dir)
+    out = check_output_dir(config.output_dir, "output_dir")
     data = prepare_data(config, data_dir)
     planner = BatchPlanner.for_training(config, data.train, world_size())
     reports = leakage_reports(config, data, data_dir)
