@@ -8,8 +8,8 @@ Layout of an index folder::
     documents.sqlite   table docs(pos, id, lang, title, text, fields)
 
 Kinds (``IndexSettings.kind``): ``exact`` (IndexFlatIP, default), ``ivf`` (IndexIVFFlat: ``nlist`` k-means
-cells, ``nprobe`` visited per query; trained on the first corpus), ``hnsw`` (IndexHNSWFlat: ``hnsw_m``
-links per node, ``ef_construction``, ``ef_search``). Vectors are L2-normalised, so inner product = cosine.
+cells, ``nprobe`` visited per query; k-means on the first corpus, at most 64 points per cell), ``hnsw``
+(IndexHNSWFlat: ``hnsw_m`` links per node, ``ef_construction``, ``ef_search``). Vectors are L2-normalised, so inner product = cosine.
 Every write goes to a temporary sibling folder that replaces the index only when complete.
 """
 
@@ -73,7 +73,10 @@ def build_faiss(vectors: np.ndarray, settings: IndexSettings):
             raise HybridbatchError(f"an ivf index with {nlist} cells needs at least {nlist} vectors, got {n}")
         settings.nlist = nlist
         index = faiss.IndexIVFFlat(faiss.IndexFlatIP(dim), dim, nlist, faiss.METRIC_INNER_PRODUCT)
-        index.train(vectors)
+        sample = vectors  # k-means on at most 64 points per cell (FAISS wants 39-256), a seeded sample
+        if n > 64 * nlist:
+            sample = vectors[np.sort(np.random.default_rng(0).choice(n, 64 * nlist, replace=False))]
+        index.train(sample)
         index.nprobe = settings.nprobe
     index.add(vectors)
     return index
