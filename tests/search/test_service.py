@@ -71,6 +71,9 @@ def test_bad_bodies_unknown_routes_and_oversized_requests(client):
     assert "JSON object" in client.post("/search", json=[1, 2]).json()["error"]
     r = client.post("/search", json={"q": "x", "pad": "y" * 600})
     assert r.status_code == 413 and "over 500 bytes" in r.json()["error"]
+    chunked = client.post("/search", content=iter([b'{"q": "', b"y" * 600, b'"}']),
+                          headers={"content-type": "application/json"})
+    assert chunked.status_code == 413
     r = client.get("/nowhere")
     assert r.status_code == 404 and r.json() == {"error": "Not Found"}
     assert client.get("/stats").json()["client_errors"] >= 3

@@ -14,6 +14,7 @@ Bad requests get ``{"error": "<one line>"}`` with a 4xx status; nothing else abo
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -105,8 +106,11 @@ def create_app(searchers: list[Searcher], *, batching: bool = True, max_batch: i
 
     @app.post("/search")
     async def search_post(request: HttpRequest):
+        raw = await request.body()  # the header check misses chunked bodies
+        if len(raw) > limits.max_body_bytes:
+            return error(413, f"request body over {limits.max_body_bytes} bytes")
         try:
-            body = await request.json()
+            body = json.loads(raw)
         except ValueError:
             raise HybridbatchError("the body is not valid JSON") from None
         if not isinstance(body, dict):
