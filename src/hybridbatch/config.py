@@ -62,7 +62,7 @@ def from_dict(cls, data: Any, where: str = ""):
     fields = public_fields(cls)
     unknown = [k for k in data if k not in fields]
     if unknown:
-        key = f"{where}.{unknown[0]}" if where else str(unknown[0])
+        key = _join(where, unknown[0])
         raise HybridbatchError(f"unknown config key '{key}'; known here: {', '.join(fields)}")
     values = {name: coerce(hints[name], value, _join(where, name), fields[name]) for name, value in data.items()}
     missing = [n for n, f in fields.items() if n not in values and f.default is dataclasses.MISSING
@@ -216,7 +216,7 @@ def _coerce_type(hint, value: Any, where: str):
     if origin is dict:
         if not isinstance(value, dict):
             raise HybridbatchError(f"config key '{where}' should be a mapping, got {type(value).__name__}")
-        return {_coerce_type(args[0], k, where): _coerce_type(args[1], v, f"{where}.{k}") for k, v in value.items()}
+        return {_coerce_type(args[0], k, where): _coerce_type(args[1], v, _join(where, k)) for k, v in value.items()}
     if hint is Any:
         return value
     if hint is float and isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -241,5 +241,7 @@ def _check_range(value: float, meta: Mapping[str, Any], where: str) -> None:
             raise HybridbatchError(f"config key '{where}' is {value!r}; must be {sign} {meta[key]}")
 
 
-def _join(prefix: str, name: str) -> str:
-    return f"{prefix}.{name}" if prefix else name
+def _join(prefix: str, name: Any) -> str:
+    # a key read from a file may hold anything: shown as repr unless it is plain printable text
+    text = name if isinstance(name, str) and name.isprintable() and name else repr(name)
+    return f"{prefix}.{text}" if prefix else text
