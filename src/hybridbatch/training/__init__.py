@@ -7,6 +7,7 @@
 - :mod:`.losses`       the contrastive loss
 - :mod:`.trainer`      :func:`train` and the trainer it builds
 - :mod:`.checkpoints`  resume: which checkpoint, is it readable, may the run continue
+- :mod:`.safe_trainer` the trainer subclass whose checkpoints appear whole or not at all
 - :mod:`.model_card`   the final model folder and its card
 
 The entry point is :func:`hybridbatch.training.trainer.train`.
