@@ -81,3 +81,38 @@ def test_killed_anywhere_resume_ends_with_the_uninterrupted_weights(tmp_path, ti
     a, b = _weights(whole), _weights(run)
     assert a.keys() == b.keys() and all((a[k] == b[k]).all() for k in a)
     assert (run / "model" / "hybridbatch_run.json").read_text().count('"global_step": 6') == 1
+
+
+def _fake_checkpoint(folder: Path, step: int, *, complete: bool = True) -> Path:
+    import torch
+    from safetensors.torch import save_file
+
+    ck = folder / f"checkpoint-{step}"
+    ck.mkdir(parents=True)
+    (ck / "config.json").write_text("{}")
+    if complete:
+        (ck / "trainer_state.json").write_text(f'{{"global_step": {step}}}')
+        for name in ("optimizer.pt", "scheduler.pt", "modules.json"):
+            (ck / name).write_text("x")
+        save_file({"w": torch.zeros(2)}, str(ck / "model.safetensors"))
+    return ck
+
+
+def test_resume_falls_back_to_the_newest_complete_checkpoint_and_says_which(tmp_path, caplog):
+    from hybridbatch.errors import HybridbatchError
+    from hybridbatch.training.checkpoints import checkpoint_to_resume
+    from hybridbatch.training.config import load_config
+
+    config = load_config(_config(tmp_path, "run"))
+    folder = tmp_path / "run" / "checkpoints"
+    _fake_checkpoint(folder, 2)
+    _fake_checkpoint(folder, 10)
+    _fake_checkpoint(folder, 12, complete=False)  # e.g. written by an older version, then killed
+    with caplog.at_level("WARNING"):
+        assert checkpoint_to_resume(tmp_path / "run", "latest", config) == folder / "checkpoint-10"
+    assert "skipping incomplete checkpoint" in caplog.text and "resuming from" in caplog.text
+    for step in (2, 10):
+        for f in (folder / f"checkpoint-{step}").iterdir():
+            f.unlink()
+    with pytest.raises(HybridbatchError, match="no complete checkpoint to resume from"):
+        checkpoint_to_resume(tmp_path / "run", "latest", config)
