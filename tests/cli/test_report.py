@@ -31,7 +31,8 @@ def _evaluate(tmp_path: Path, kind: str, seed: int) -> Path:
 
 @pytest.mark.parametrize("kind, header", [
     ("beir", "| model | n | nDCG@10 | R@100 | MRR@10 |"),
-    ("lareqa", "| model | n | Mo. | Cr. | Mul. | mAP@20 Mul. | R@1 Mul. | R@10 Mul. | rank distance |"),
+    ("lareqa", "| model | n | Mo. | Cr. | Mul. | mAP@20 Mul. | R@1 Mul. | R@10 Mul. | MRR@10 Mo. | MRR@10 Cr. "
+     "| MRR@10 Mul. | rank distance |"),
 ])
 def test_report_on_two_evaluations(tmp_path, capsys, kind, header):
     a, b = _evaluate(tmp_path, kind, 0), _evaluate(tmp_path, kind, 1)

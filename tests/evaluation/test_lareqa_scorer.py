@@ -52,6 +52,7 @@ def test_aggregate_rejects_foreign_arrays(scored):
 def test_measures_reproduce_the_summary_table_columns():
     s = LareqaScorer()
     assert [m.label for m in s.measures] == ["Mo.", "Cr.", "Mul.", "mAP@20 Mul.", "R@1 Mul.", "R@10 Mul.",
+                                             "MRR@10 Mo.", "MRR@10 Cr.", "MRR@10 Mul.",
                                              "rank distance"]
     assert [m.per_query for m in s.measures if m.per_query] == ["mo/map", "cr/map", "mul/map",
                                                                 "bias/rank_distance"]
@@ -76,7 +77,7 @@ def test_csv_has_one_row_per_number(scored):
     _, _, _, results, _ = scored
     rows = list(csv.reader(io.StringIO(LareqaScorer().csv(results))))
     L = len(results["languages"])
-    expected = 1 + 3 * 4 + 1 + L * L * 5 + L * 5 + 3 * L
+    expected = 1 + 3 * 5 + 1 + L * L * 6 + L * 6 + 3 * L  # 5 metrics (with MRR@10) + n_queries per entry
     assert len(rows) == expected
     assert rows[1] == ["mo", "all", "all", "map", repr(results["summary"]["mo"]["map"])]
 

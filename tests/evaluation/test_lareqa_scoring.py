@@ -63,10 +63,11 @@ def test_designed_benchmark_known_values():
     bench, Q, C = designed({g: LANGS for g in range(5)})
     res, per_query = score_lareqa(bench, Q, C)
     s = res["summary"]
-    assert s["mo"] == {"map": 1.0, "map@20": 1.0, "r@1": 1.0, "r@10": 1.0}
-    assert s["cr"] == pytest.approx({"map": 0.5, "map@20": 0.5, "r@1": 0.0, "r@10": 1.0})
+    assert s["mo"] == {"map": 1.0, "map@20": 1.0, "r@1": 1.0, "r@10": 1.0, "mrr@10": 1.0}
+    assert s["cr"] == pytest.approx({"map": 0.5, "map@20": 0.5, "r@1": 0.0, "r@10": 1.0, "mrr@10": 0.5})
     # pooled: own answer rank 1, two foreign distractors 2-3, foreign answers 4-5
-    assert s["mul"] == pytest.approx({"map": (1 + 2 / 4 + 3 / 5) / 3, "map@20": 0.7, "r@1": 1 / 3, "r@10": 1.0})
+    assert s["mul"] == pytest.approx({"map": (1 + 2 / 4 + 3 / 5) / 3, "map@20": 0.7, "r@1": 1 / 3, "r@10": 1.0,
+                                    "mrr@10": 1.0})
     assert s["rank_distance"] == 4.0
     assert len(res["pairs"]) == 9 and all(p["n_queries"] == 5 for p in res["pairs"].values())
     assert res["pairs"]["a-b"]["map"] == 0.5 and res["pairs"]["c-c"]["r@1"] == 1.0

@@ -44,12 +44,14 @@ def test_lareqa_summary_table_layout(tmp_path):
     md, data = summary_tables(recs)
     lines = md.splitlines()
     assert lines[:5] == ["## lareqa_tiny", "", "Table 1 layout: mAP (mean ± std over seeds; n = number of seeds)",
-                         "", "| model | n | Mo. | Cr. | Mul. | mAP@20 Mul. | R@1 Mul. | R@10 Mul. | rank distance |"]
+                         "", "| model | n | Mo. | Cr. | Mul. | mAP@20 Mul. | R@1 Mul. | R@10 Mul. | MRR@10 Mo. | MRR@10 Cr. | "
+                         "MRR@10 Mul. | rank distance |"]
     mo = [r.results["summary"]["mo"]["map"] for r in recs[:2]]
     assert lines[6].startswith(f"| sys | 2 | {np.mean(mo):.3f} ± {np.std(mo, ddof=1):.3f} |")
     assert data["lareqa_tiny"]["sys"]["mo"] == pytest.approx((np.mean(mo), np.std(mo, ddof=1)))
     assert data["lareqa_tiny"]["base"]["n"] == 1
-    assert set(data["lareqa_tiny"]["base"]) == {"mo", "cr", "mul", "mul_map@20", "mul_r@1", "mul_r@10",
+    assert set(data["lareqa_tiny"]["base"]) == {"mo", "cr", "mul", "mul_map@20", "mul_r@1", "mul_r@10", "mo_mrr@10",
+                                                "cr_mrr@10", "mul_mrr@10",
                                                 "rank_distance", "n"}
     _, rows = significance_table(recs, n_resamples=100)
     assert {r["measure"] for r in rows} == {"mo/map", "cr/map", "mul/map", "bias/rank_distance"}

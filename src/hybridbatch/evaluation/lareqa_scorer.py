@@ -19,8 +19,13 @@ from hybridbatch.reporting.tables import RESULTS_CSV_HEADER, csv_text, fmt, mark
 if TYPE_CHECKING:
     from hybridbatch.data.benchmark import Benchmark
 
-METRICS = (("map", "mAP"), ("map@20", "mAP@20"), ("r@1", "R@1"), ("r@10", "R@10"))
+METRICS = (("map", "mAP"), ("map@20", "mAP@20"), ("r@1", "R@1"), ("r@10", "R@10"), ("mrr@10", "MRR@10"))
 SETTINGS = (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
+
+
+def shown_metrics(values: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (key, label) pairs of :data:`METRICS` that ``values`` holds (results made before MRR@10 lack it)."""
+    return [(m, label) for m, label in METRICS if m in values]
 
 
 class LareqaScorer(BaseScorer):
@@ -34,6 +39,9 @@ class LareqaScorer(BaseScorer):
         Measure("mul_map@20", "mul/map@20", "mAP@20 Mul."),
         Measure("mul_r@1", "mul/r@1", "R@1 Mul."),
         Measure("mul_r@10", "mul/r@10", "R@10 Mul."),
+        Measure("mo_mrr@10", "mo/mrr@10", "MRR@10 Mo."),
+        Measure("cr_mrr@10", "cr/mrr@10", "MRR@10 Cr."),
+        Measure("mul_mrr@10", "mul/mrr@10", "MRR@10 Mul."),
         Measure("rank_distance", "rank_distance", "rank distance", greater_is_better=False,
                 per_query="bias/rank_distance", digits=1),
     )
@@ -65,7 +73,7 @@ class LareqaScorer(BaseScorer):
         lines = [f"# {results['benchmark']}: {len(langs)} languages, {results['n_queries']} questions, "
                  f"{results['n_candidates']} candidates", ""]
         lines += markdown_table(["metric"] + [label for _, label in SETTINGS],
-                                [[label] + [fmt(s[key][m]) for key, _ in SETTINGS] for m, label in METRICS])
+                                [[label] + [fmt(s[key][m]) for key, _ in SETTINGS] for m, label in shown_metrics(s["mul"])])
         lines += ["", f"Rank distance (language bias, lower is better): **{s['rank_distance']:.1f}**", "",
                   "## Per query language", ""]
         rows = []
@@ -88,7 +96,8 @@ class LareqaScorer(BaseScorer):
         """Long format; settings mo / cr / mul, ``all`` for macro values."""
         rows: list[list[Any]] = []
         for setting, _ in SETTINGS:
-            rows += [[setting, "all", "all", m, results["summary"][setting][m]] for m, _ in METRICS]
+            rows += [[setting, "all", "all", m, results["summary"][setting][m]]
+                     for m, _ in shown_metrics(results["summary"][setting])]
         rows.append(["mul", "all", "all", "rank_distance", results["summary"]["rank_distance"]])
         for pair, row in results["pairs"].items():
             x, y = pair.split("-", 1)

@@ -23,9 +23,10 @@ import torch
 from hybridbatch.data.benchmark import Benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation import bias as bias_mod
-from hybridbatch.evaluation.metrics import average_precision, nanmean, recall_at_k
+from hybridbatch.evaluation.metrics import average_precision, nanmean, recall_at_k, reciprocal_rank
 
-METRICS = ("map", "map@20", "r@1", "r@10")
+METRICS = ("map", "map@20", "r@1", "r@10", "mrr@10")
+LEGACY_OPTIONAL = ("mrr@10",)  # measures added later: per_query.npz files made before them lack them
 BIAS_MEASURES = ("rank_distance", "top10_own_share", "relevant_own_share")
 TOP_K = 10
 
@@ -180,7 +181,8 @@ def _top_set(S: torch.Tensor, kk: int) -> np.ndarray:
 
 def _metrics(ranks: np.ndarray, n_rel: np.ndarray) -> dict[str, np.ndarray]:
     return {"map": average_precision(ranks, n_rel), "map@20": average_precision(ranks, n_rel, 20),
-            "r@1": recall_at_k(ranks, n_rel, 1), "r@10": recall_at_k(ranks, n_rel, 10)}
+            "r@1": recall_at_k(ranks, n_rel, 1), "r@10": recall_at_k(ranks, n_rel, 10),
+            "mrr@10": reciprocal_rank(ranks, n_rel, 10)}
 
 
 def score_lareqa(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int = 512
@@ -208,7 +210,8 @@ def lareqa_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: i
     ``"mo/<m>"``, ``"mul/<m>"`` (n_queries,); ``"cr/<m>"`` (n_queries,) = mean over the query's scored
     X-Y pairs, Y != X; ``"pairs/<m>"`` (n_queries, n_languages) = the query against the candidates of
     ``bench.languages[j]``; ``"bias/rank_distance"``, ``"bias/top10_own_share"``,
-    ``"bias/relevant_own_share"`` (n_queries,). ``<m>`` is one of map, map@20, r@1, r@10.
+    ``"bias/relevant_own_share"`` (n_queries,). ``<m>`` is one of map, map@20, r@1, r@10, mrr@10
+    (RR@10 = 1 / rank of the first relevant if that rank <= 10, else 0).
     ``exclude``: see :func:`relevant_ranks`.
     """
     Q, C = check_embeddings(bench, Q, C)
@@ -243,36 +246,43 @@ def lareqa_per_query(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: i
     return per_query
 
 
+def present_metrics(per_query: dict[str, np.ndarray]) -> tuple[str, ...]:
+    """:data:`METRICS` less the :data:`LEGACY_OPTIONAL` ones that ``per_query`` lacks."""
+    return tuple(k for k in METRICS if k not in LEGACY_OPTIONAL or f"mul/{k}" in per_query)
+
+
 def aggregate_lareqa(bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict:
     """The results dict of :func:`score_lareqa` from its per-query arrays (e.g. a stored per_query.npz).
 
-    Needs ``"pairs/<m>"``, ``"mul/<m>"`` and ``"bias/*"`` for the benchmark's queries in order.
+    Needs ``"pairs/<m>"``, ``"mul/<m>"`` and ``"bias/*"`` for the benchmark's queries in order; a measure
+    of :data:`LEGACY_OPTIONAL` missing from both (a per_query.npz made before it existed) is left out.
     """
     q_lang, _ = language_indices(bench)
     langs = list(bench.languages)
     L, n_q = len(langs), len(bench.queries)
-    pair_vals = {k: _stored(per_query, f"pairs/{k}", (n_q, L), bench) for k in METRICS}
-    mul_vals = {k: _stored(per_query, f"mul/{k}", (n_q,), bench) for k in METRICS}
+    metrics = present_metrics(per_query)
+    pair_vals = {k: _stored(per_query, f"pairs/{k}", (n_q, L), bench) for k in metrics}
+    mul_vals = {k: _stored(per_query, f"mul/{k}", (n_q,), bench) for k in metrics}
     bias_pq = {k: _stored(per_query, f"bias/{k}", (n_q,), bench) for k in BIAS_MEASURES}
 
     pairs: dict[str, dict] = {}
     for x in range(L):
         rows = q_lang == x
         for y in range(L):
-            col = {k: pair_vals[k][rows, y] for k in METRICS}
-            entry = {k: nanmean(col[k]) for k in METRICS}
+            col = {k: pair_vals[k][rows, y] for k in metrics}
+            entry = {k: nanmean(col[k]) for k in metrics}
             entry["n_queries"] = int((~np.isnan(col["map"])).sum())
             pairs[f"{langs[x]}-{langs[y]}"] = entry
     multilingual = {}
     for x in range(L):
         rows = q_lang == x
-        entry = {k: nanmean(mul_vals[k][rows]) for k in METRICS}
+        entry = {k: nanmean(mul_vals[k][rows]) for k in metrics}
         entry["n_queries"] = int((~np.isnan(mul_vals["map"][rows])).sum())
         multilingual[langs[x]] = entry
 
     def macro(entries: list[dict]) -> dict:
         return {k: nanmean(np.array([e[k] for e in entries if e["n_queries"] > 0], dtype=np.float64))
-                for k in METRICS}
+                for k in metrics}
 
     bias_results = bias_mod.aggregate_bias(bias_pq, q_lang, langs)
     summary = {

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from hybridbatch.evaluation.lareqa_scorer import METRICS, LareqaScorer
+from hybridbatch.evaluation.lareqa_scorer import LareqaScorer, shown_metrics
 from hybridbatch.evaluation.scorer import LanguageValues, Measure
 from hybridbatch.reporting.tables import RESULTS_CSV_HEADER, csv_text, fmt, markdown_table
 
@@ -82,7 +82,7 @@ class MultiparallelScorer(LareqaScorer):
         lines = [f"# {results['benchmark']}: {len(langs)} languages, {results['n_queries']} sentences "
                  f"({results['n_queries'] // max(len(langs), 1)} units)", ""]
         lines += markdown_table(["metric", "X→Y (X≠Y)", "Mul. (pooled)"],
-                                [[label, fmt(s["cr"][m]), fmt(s["mul"][m])] for m, label in METRICS])
+                                [[label, fmt(s["cr"][m]), fmt(s["mul"][m])] for m, label in shown_metrics(s["mul"])])
         lines += ["", f"Rank distance (language bias, lower is better): **{fmt(s['rank_distance'], 1)}**; "
                   f"top-10 own-language share: **{fmt(s['top10_own_share'])}** (no own-language sentence is "
                   "relevant)", "", "## Per query language", ""]
@@ -108,7 +108,7 @@ class MultiparallelScorer(LareqaScorer):
         s = results["summary"]
         rows: list[list[Any]] = []
         for setting in ("cr", "mul"):
-            rows += [[setting, "all", "all", m, s[setting][m]] for m, _ in METRICS]
+            rows += [[setting, "all", "all", m, s[setting][m]] for m, _ in shown_metrics(s[setting])]
         rows += [["mul", "all", "all", key, s[key]] for key in ("rank_distance", "top10_own_share")]
         for pair, row in results["pairs"].items():
             x, y = pair.split("-", 1)

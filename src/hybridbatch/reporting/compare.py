@@ -128,17 +128,20 @@ def summary_tables(records: list[EvalRecord]) -> tuple[str, dict[str, Any]]:
         lines += [f"## {bench}", "", scorer.summary_caption, ""]
         data[bench] = {}
         rows = []
+        # a measure no evaluation has (e.g. MRR@10 in results made before it was added) gets no column
+        measures = [m for m in scorer.measures if any(m.value(r.results) is not None
+                                                      for recs in by_label.values() for r in recs)]
         for label, recs in by_label.items():
             row: dict[str, Any] = {}
             cells: list[str] = [label, str(len(recs))]
-            for m in scorer.measures:
+            for m in measures:
                 values = [v for v in (m.value(r.results) for r in recs) if v is not None]
                 row[m.name] = mean_std(values) if values else None
                 cells.append(mean_std_cell(values, m.digits))
             row["n"] = len(recs)
             data[bench][label] = row
             rows.append(cells)
-        lines += markdown_table(["model", "n"] + [m.label for m in scorer.measures], rows)
+        lines += markdown_table(["model", "n"] + [m.label for m in measures], rows)
         lines.append("")
     return "\n".join(lines), data
 
