@@ -116,3 +116,21 @@ def test_resume_falls_back_to_the_newest_complete_checkpoint_and_says_which(tmp_
             f.unlink()
     with pytest.raises(HybridbatchError, match="no complete checkpoint to resume from"):
         checkpoint_to_resume(tmp_path / "run", "latest", config)
+
+
+def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
+    from hybridbatch.training.checkpoints import remove_stale_temporaries
+
+    run = tmp_path / "run"
+    folders = [run / "checkpoints" / ".tmp-checkpoint-4" / "checkpoint-4", run / ".model.tmp-ab12",
+               run / ".model.old-77", run / "checkpoints" / "checkpoint-2", run / "model"]
+    for p in folders:
+        p.mkdir(parents=True)
+    for p in (run / "config.yamlx1y2.tmp", run / "config.yaml", run / "notes.tmp"):
+        p.write_text("x")
+    stale = [run / "checkpoints" / ".tmp-checkpoint-4", run / ".model.tmp-ab12", run / ".model.old-77",
+             run / "config.yamlx1y2.tmp"]
+    kept = [run / "checkpoints" / "checkpoint-2", run / "model", run / "config.yaml", run / "notes.tmp"]
+    assert len(remove_stale_temporaries(run)) == 4
+    assert not any(p.exists() for p in stale) and all(p.exists() for p in kept)
+    assert sorted(p.name for p in (run / "checkpoints").iterdir()) == ["checkpoint-2"]

@@ -27,6 +27,8 @@ RESUMABLE_KEYS = {"training.max_steps", "training.early_stopping_patience", "tra
 STAGING_PREFIX = ".tmp-"
 """Name prefix of a checkpoint (or a replaced one) being written in ``checkpoints/``."""
 KILL_ENV = "HYBRIDBATCH_TEST_KILL_AT"
+RUN_FILES = ("config.yaml", "run.json", "leakage.json")
+"""Files the trainer writes (atomically) at the top of a run folder."""
 
 
 def kill_point(name: str) -> None:
@@ -38,13 +40,18 @@ def kill_point(name: str) -> None:
 
 
 def remove_stale_temporaries(out: Path) -> list[Path]:
-    """Remove the half-written checkpoints and final-model folders a killed run left in ``out``."""
+    """Remove what a killed run left half-written in ``out``: staged checkpoints, the final model's temporary
+    folder, temporary run files. Returns the removed paths."""
     from hybridbatch.outputs import remove_stale
 
     stale = [p for p in (Path(out) / "checkpoints").glob(f"{STAGING_PREFIX}*")]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
     stale += remove_stale(Path(out), "model")
+    for name in RUN_FILES:  # outputs.atomic_file's temporary files, killed mid-write
+        for p in Path(out).glob(f"{name}*.tmp"):
+            p.unlink(missing_ok=True)
+            stale.append(p)
     for p in stale:
         log.warning("removed %s, left by an interrupted run", p)
     return stale
