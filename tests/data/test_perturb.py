@@ -8,8 +8,17 @@ import numpy as np
 import pytest
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
-from hybridbatch.data.perturb import (NAMES, char_noise, clusters, code_switch, parse_perturbation,
-                                      perturb_queries, perturb_text, query_rng, strip_diacritics)
+from hybridbatch.data.perturb import (
+    NAMES,
+    char_noise,
+    clusters,
+    code_switch,
+    parse_perturbation,
+    perturb_queries,
+    perturb_text,
+    query_rng,
+    strip_diacritics,
+)
 from hybridbatch.errors import HybridbatchError
 
 # one question per script of XQuAD-R / MLQA-R / TICO-19 (Latin, Arabic, Devanagari, Thai, Han, Greek,

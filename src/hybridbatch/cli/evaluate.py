@@ -38,6 +38,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                    help="auto (default): CUDA when present, else the CPU")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    p.add_argument("--perturb", action="append", default=[], metavar="NAME[:STRENGTH]",
+                   help="repeatable: also score with perturbed queries (char-noise:P, diacritics, lowercase, "
+                   "punctuation, translit, code-switch:P; docs/studies.md) and write robustness.md with the mAP "
+                   "drops")
+    p.add_argument("--perturb-seed", type=int, default=0, help="seed of the perturbations (default: %(default)s)")
     p.add_argument("--save-embeddings", metavar="FILE.npz", help="also write Q_<lang>/C_<lang> arrays")
     p.set_defaults(func=run)
 
@@ -55,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         languages=[x.strip() for x in args.languages.split(",") if x.strip()] if args.languages else None,
         candidate_text=args.candidate_text, batch_size=args.batch_size, max_seq_length=args.max_seq_length,
         query_prefix=args.query_prefix, passage_prefix=args.passage_prefix, precision=args.precision,
-        device=args.device,        cache=not args.no_cache, data_dir=args.data_dir)
+        device=args.device,        cache=not args.no_cache, data_dir=args.data_dir, perturb=list(args.perturb),
+        perturb_seed=args.perturb_seed)
     results = run_evaluation(cfg, Path(args.out),
                              save_embeddings=Path(args.save_embeddings) if args.save_embeddings else None)
     print_summary(results, Path(args.out))
@@ -72,3 +78,5 @@ def print_summary(results: dict, out: Path) -> None:
         print(f"encoded {t['texts_encoded']} texts in {t['encode_seconds']:.1f} s "
               f"({t['texts_from_cache']} from cache); metrics {t['metric_seconds']:.2f} s")
     print(f"report: {out}/results.md")
+    if (out / "robustness.md").is_file():
+        print(f"robustness: {out}/robustness.md")

@@ -44,10 +44,21 @@ class EvaluationSettings:
                                    "native (CUDA, CPUs with AVX512-BF16/AMX), else fp32")
     device: Device = setting("auto", help="auto (CUDA when present) | cpu | cuda")
     cache: bool = setting(True, help="read and write the embedding cache")
+    perturb: list[str] = setting(default_factory=list, help="also score with perturbed queries: NAME[:strength] "
+                                 "(hybridbatch.data.perturb), e.g. char-noise:0.1, code-switch:0.5")
+    perturb_seed: int = setting(0, help="seed of the query perturbations")
 
     def check(self) -> None:
-        """Every field against its type and range; raises :class:`HybridbatchError` naming the field."""
+        """Every field against its type and range, and every perturbation spec; raises
+        :class:`HybridbatchError` naming the field."""
         check_config(self)
+        if self.perturb:
+            from hybridbatch.evaluation.robustness import parse_perturbations
+
+            try:
+                parse_perturbations(self.perturb)
+            except HybridbatchError as exc:
+                raise HybridbatchError(f"perturb: {exc}") from None
 
 
 @dataclass(kw_only=True)
@@ -72,6 +83,8 @@ class EvaluationConfig(EvaluationSettings):
         super().check()
         if (self.model is None) == (self.embeddings is None):
             raise HybridbatchError("give exactly one of --model and --embeddings")
+        if self.perturb and self.embeddings:
+            raise HybridbatchError("--perturb needs --model (perturbed queries must be encoded)")
 
 
 def resolve_hardware(cfg: EvaluationConfig) -> EvaluationConfig:
@@ -140,6 +153,13 @@ def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | 
     if bench is None:
         bench = load_benchmark(cfg.benchmark, cfg.data_dir, cfg.languages)
     scorer = get_scorer(bench.kind)
+    if cfg.perturb:
+        from hybridbatch.evaluation.robustness import KINDS
+
+        if bench.kind not in KINDS:
+            raise HybridbatchError(f"--perturb supports benchmarks of kind {' or '.join(KINDS)}; "
+                                   f"{bench.name!r} is {bench.kind!r}")
+        encoder = encoder or build_encoder(cfg)
     Q, C, timing = embed_benchmark(bench, cfg, encoder)
     start = time.perf_counter()
     results, per_query = scorer.score(bench, Q, C)
@@ -147,6 +167,12 @@ def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | 
     results["timing"] = timing
     with atomic_dir(Path(out)) as tmp:
         write_report(tmp, results, per_query, cfg, scorer)
+        if cfg.perturb:
+            from hybridbatch.evaluation.robustness import run_perturbations
+
+            start = time.perf_counter()
+            run_perturbations(bench, scorer, encoder, C, results, cfg.perturb, cfg.perturb_seed, tmp, cache=cfg.cache)
+            log.info("robustness suite: %d perturbations in %.1f s", len(cfg.perturb), time.perf_counter() - start)
     if save_embeddings:
         from hybridbatch.evaluation.embeddings_file import save_embeddings as save
 

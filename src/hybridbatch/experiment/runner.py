@@ -23,7 +23,10 @@ from hybridbatch.outputs import provenance, write_json
 
 log = logging.getLogger(__name__)
 # evaluation settings that must match for a finished evaluation to be reused
-SAME_EVALUATION_KEYS = ("benchmark", "languages", "candidate_text", "max_seq_length", "precision")
+SAME_EVALUATION_KEYS = ("benchmark", "languages", "candidate_text", "max_seq_length", "precision", "perturb",
+                        "perturb_seed")
+# what a config.json written before a key existed means by its absence
+STORED_DEFAULTS: dict[str, Any] = {"precision": "fp32", "perturb": [], "perturb_seed": 0}
 
 
 def _model_ready(train_dir: Path) -> Path | None:
@@ -76,7 +79,7 @@ def check_same_evaluation(out: Path, eval_cfg: EvaluationConfig) -> None:
     except (OSError, ValueError, KeyError) as exc:
         raise HybridbatchError(f"finished evaluation without a readable config.json ({exc})", path=out) from exc
     for key in SAME_EVALUATION_KEYS:
-        want, have = getattr(eval_cfg, key), stored.get(key, "fp32" if key == "precision" else None)
+        want, have = getattr(eval_cfg, key), stored.get(key, STORED_DEFAULTS.get(key))
         if want != have:
             raise HybridbatchError(f"finished evaluation was made with {key}={have!r}, the experiment asks for "
                                    f"{want!r}; use another --out or delete the folder", path=out)

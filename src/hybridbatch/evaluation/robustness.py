@@ -1,0 +1,132 @@
+"""The robustness suite of ``evaluate --perturb NAME[:strength]``: the benchmark scored again with perturbed
+queries (:mod:`hybridbatch.data.perturb`) against the same, clean candidates.
+
+Perturbed texts go through the one encode path and cache (:func:`hybridbatch.encoding.encode_texts`; a
+perturbed query is another text, so another cache key). Each perturbation gets a report folder
+``perturb-<name>-<strength>/`` (results.json/.md, per_query.npz) inside the evaluation folder, and the
+evaluation folder gets ``robustness.json`` / ``.md`` / ``.csv`` / ``.png``: per perturbation and strength,
+each summary measure clean, perturbed and its drop = clean − perturbed (for rank distance: perturbed −
+clean, so a positive number is always a loss).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hybridbatch.data.benchmark import Benchmark
+from hybridbatch.data.perturb import Perturbation, parse_perturbation, perturb_queries
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import write_json
+from hybridbatch.reporting.tables import csv_text, fmt, markdown_table
+
+KINDS = ("lareqa", "multiparallel")
+MEASURES = (("mo/map", "Mo. mAP"), ("cr/map", "Cr. mAP"), ("mul/map", "Mul. mAP"), ("mo/mrr@10", "Mo. MRR@10"),
+            ("cr/mrr@10", "Cr. MRR@10"), ("mul/mrr@10", "Mul. MRR@10"), ("rank_distance", "rank distance"))
+
+
+def parse_perturbations(specs: list[str]) -> list[Perturbation]:
+    """Every spec parsed; a repeated perturbation (same name and strength) is an error."""
+    out = [parse_perturbation(s) for s in specs]
+    keys = [p.key for p in out]
+    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    if repeated:
+        raise HybridbatchError(f"perturbation(s) given twice: {', '.join(repeated)}")
+    return out
+
+
+def folder_name(p: Perturbation) -> str:
+    return f"perturb-{p.name}-{p.strength:g}"
+
+
+def summary_value(results: dict[str, Any], path: str) -> float | None:
+    node: Any = results.get("summary", {})
+    for part in path.split("/"):
+        node = node.get(part) if isinstance(node, dict) else None
+    return None if node is None else float(node)
+
+
+def run_perturbations(bench: Benchmark, scorer, encoder, C: np.ndarray, clean: dict[str, Any], specs: list[str],
+                      seed: int, folder: Path, *, cache: bool = True) -> dict[str, Any]:
+    """Score ``bench`` once per perturbation, write its folder and the robustness files into ``folder``;
+    returns the robustness dict (also robustness.json)."""
+    from hybridbatch.encoding import encode_texts
+
+    if bench.kind not in KINDS:
+        raise HybridbatchError(f"--perturb supports benchmarks of kind {' or '.join(KINDS)}; {bench.name!r} is "
+                               f"{bench.kind!r}")
+    rows = []
+    for p in parse_perturbations(specs):
+        texts, stats = perturb_queries(bench, p, seed)
+        Qp, encoded = encode_texts(encoder, texts, "query", cache=cache)
+        results, per_query = scorer.score(bench, Qp, C)
+        results["perturbation"] = {"name": p.name, "strength": p.strength, "seed": seed, **stats}
+        sub = folder / folder_name(p)
+        sub.mkdir()
+        write_json(sub / "results.json", results)
+        (sub / "results.md").write_text(scorer.markdown(results), encoding="utf-8")
+        np.savez_compressed(sub / "per_query.npz", **per_query)
+        (sub / "examples.txt").write_text("".join(f"{q.id}\t{q.text}\t{t}\n" for q, t in
+                                                  list(zip(bench.queries, texts))[:20]), encoding="utf-8")
+        row: dict[str, Any] = {"perturbation": p.key, "name": p.name, "strength": p.strength, **stats,
+                               "texts_encoded": encoded}
+        for path, _ in MEASURES:
+            before, after = summary_value(clean, path), summary_value(results, path)
+            drop = None if before is None or after is None else (
+                after - before if path == "rank_distance" else before - after)
+            row[path] = {"clean": before, "perturbed": after, "drop": drop}
+        rows.append(row)
+    robustness = {"benchmark": bench.name, "seed": seed, "rows": rows}
+    write_robustness(folder, robustness)
+    return robustness
+
+
+def write_robustness(folder: Path, robustness: dict[str, Any]) -> None:
+    """robustness.json, .md (drops), .csv (long) and .png (drop against strength) into ``folder``."""
+    rows = robustness["rows"]
+    shown = [(path, label) for path, label in MEASURES if any(r[path]["drop"] is not None for r in rows)]
+    write_json(folder / "robustness.json", robustness)
+    lines = [f"# Robustness on {robustness['benchmark']} (seed {robustness['seed']})", "",
+             "Drop = clean − perturbed (rank distance: perturbed − clean); positive = worse.", ""]
+    lines += markdown_table(["perturbation", "queries changed"] + [f"{label} drop" for _, label in shown],
+                            [[r["perturbation"], f"{r['changed']}/{r['queries']}"]
+                             + [fmt(r[path]["drop"], 1 if path == "rank_distance" else 3) for path, _ in shown]
+                             for r in rows])
+    (folder / "robustness.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    csv_rows = [[r["name"], r["strength"], path, r[path]["clean"], r[path]["perturbed"], r[path]["drop"]]
+                for r in rows for path, _ in shown]
+    (folder / "robustness.csv").write_text(csv_text(["perturbation", "strength", "measure", "clean", "perturbed",
+                                                     "drop"], csv_rows), encoding="utf-8")
+    drop_plot({"": rows}, folder / "robustness.png", title=robustness["benchmark"])
+
+
+def drop_plot(series: dict[str, list[dict[str, Any]]], path: Path, *, title: str) -> bool:
+    """mAP drop against strength, one panel per setting (Mo./Cr./Mul.), one line per (series, perturbation);
+    a perturbation with one strength is a point. False (no file) when there is nothing to draw."""
+    from hybridbatch.reporting.plots import pyplot
+
+    settings = [(p, label) for p, label in MEASURES[:3]
+                if any(r[p]["drop"] is not None for rows in series.values() for r in rows)]
+    if not settings:
+        return False
+    plt = pyplot()
+    fig, axes = plt.subplots(1, len(settings), figsize=(5.2 * len(settings), 3.8), squeeze=False)
+    for ax, (measure, label) in zip(axes[0], settings):
+        for prefix, rows in series.items():
+            for name in dict.fromkeys(r["name"] for r in rows):
+                pts = sorted((r["strength"], r[measure]["drop"]) for r in rows
+                             if r["name"] == name and r[measure]["drop"] is not None)
+                if pts:
+                    ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o",
+                            label=f"{prefix} {name}".strip())
+        ax.axhline(0.0, color="grey", linewidth=0.8)
+        ax.set_xlabel("strength")
+        ax.set_ylabel(f"{label} drop")
+        ax.set_title(f"{title}: {label}")
+        ax.legend(fontsize=6, loc="best")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
