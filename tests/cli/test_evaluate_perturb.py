@@ -28,7 +28,7 @@ def test_perturb_writes_drops_and_reuses_the_cache(tmp_path, tiny_model_dir, cap
     clean = json.loads((out / "results.json").read_text())
     for row in rob["rows"]:
         sub = out / f"perturb-{row['name']}-{row['strength']:g}"
-        res = json.loads((sub / "results.json").read_text())
+        res = json.loads((sub / "perturbed_results.json").read_text())
         assert res["perturbation"]["seed"] == 3
         assert row["mul/map"]["clean"] == clean["summary"]["mul"]["map"]
         assert row["mul/map"]["drop"] == pytest.approx(clean["summary"]["mul"]["map"] - res["summary"]["mul"]["map"])

@@ -47,5 +47,8 @@ def run(args: argparse.Namespace) -> int:
               f"1/{args.resamples + 1}; use >= 1000 for reporting", file=sys.stderr)
     seen = {x.strip() for x in args.seen_languages.split(",")} if args.seen_languages else None
     write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples)
+    from hybridbatch.reporting.studies import write_studies
+
+    write_studies(records, Path(args.out))  # language-count / robustness reports when the runs have them
     print(f"compared {len(records)} evaluations; report: {args.out}/summary.md")
     return 0

@@ -3,7 +3,9 @@ queries (:mod:`hybridbatch.data.perturb`) against the same, clean candidates.
 
 Perturbed texts go through the one encode path and cache (:func:`hybridbatch.encoding.encode_texts`; a
 perturbed query is another text, so another cache key). Each perturbation gets a report folder
-``perturb-<name>-<strength>/`` (results.json/.md, per_query.npz) inside the evaluation folder, and the
+``perturb-<name>-<strength>/`` (perturbed_results.json, results.md, perturbed_per_query.npz — named so that
+``report`` and ``benchmarks/rescore_runs.py`` do not take it for an evaluation folder — and examples.txt,
+the first 20 queries before and after) inside the evaluation folder, and the
 evaluation folder gets ``robustness.json`` / ``.md`` / ``.csv`` / ``.png``: per perturbation and strength,
 each summary measure clean, perturbed and its drop = clean − perturbed (for rank distance: perturbed −
 clean, so a positive number is always a loss).
@@ -65,9 +67,9 @@ def run_perturbations(bench: Benchmark, scorer, encoder, C: np.ndarray, clean: d
         results["perturbation"] = {"name": p.name, "strength": p.strength, "seed": seed, **stats}
         sub = folder / folder_name(p)
         sub.mkdir()
-        write_json(sub / "results.json", results)
+        write_json(sub / "perturbed_results.json", results)
         (sub / "results.md").write_text(scorer.markdown(results), encoding="utf-8")
-        np.savez_compressed(sub / "per_query.npz", **per_query)
+        np.savez_compressed(sub / "perturbed_per_query.npz", **per_query)
         (sub / "examples.txt").write_text("".join(f"{q.id}\t{q.text}\t{t}\n" for q, t in
                                                   list(zip(bench.queries, texts))[:20]), encoding="utf-8")
         row: dict[str, Any] = {"perturbation": p.key, "name": p.name, "strength": p.strength, **stats,

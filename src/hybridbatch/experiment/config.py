@@ -19,10 +19,13 @@ training config it applies to — so a bad grid fails before its first run.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from hybridbatch import config as strict
 from hybridbatch.config import Device, setting
@@ -39,15 +42,29 @@ class ExperimentEvaluation(EvaluationSettings):
 
 
 @dataclass
+class LanguageCounts:
+    """The training-language axis: nested subsets of one training dataset's languages (rule: :func:`draw_subsets`)."""
+
+    sizes: list[int]
+    languages: list[str] = setting(help="the dataset's languages to draw from")
+    draws: int = setting(1, ge=1, help="independent nested sequences (subsets per size)")
+    seed: int = setting(0, help="seed of the draws")
+    include: list[str] = setting(default_factory=list, help="languages in every subset (e.g. a pivot)")
+    dataset: str | None = setting(None, help="training dataset (by name) to restrict; default: the first")
+
+
+@dataclass
 class GridBlock:
     """One block of the grid; runs = strategy × alpha × seed × train (all training sets by default) ×
-    every combination of ``overrides`` (training-config field → values, e.g. ``{scale: [20, 100]}``)."""
+    every combination of ``overrides`` (training-config field → values, e.g. ``{scale: [20, 100]}``) ×
+    every subset of ``train_languages``."""
 
     strategy: list[Strategy] = setting(default_factory=lambda: ["hybrid"])
     alpha: list[float] = setting(default_factory=lambda: [0.5])
     seed: list[int] = setting(default_factory=lambda: [1])
     train: list[str] | None = None
     overrides: dict[str, list[Any]] = setting(default_factory=dict)
+    train_languages: LanguageCounts | None = None
 
 
 @dataclass
@@ -81,18 +98,23 @@ class RunSpec:
     seed: int
     train: str
     settings: tuple[tuple[str, Any], ...] = ()  # the block's training-field overrides, in block order
+    languages: tuple[str, ...] | None = None  # training-language subset (train_languages axis), sorted
+    language_dataset: str | None = None  # the dataset it restricts (None: the first)
 
     @property
     def run_id(self) -> str:
         alpha = f"-a{self.alpha:g}" if self.strategy == "hybrid" else ""
         extra = "".join(f"-{key.rsplit('.', 1)[-1]}{_short(value)}" for key, value in self.settings)
-        return f"{self.train}-{self.strategy}{alpha}{extra}-s{self.seed}"
+        langs = f"-k{len(self.languages)}-{'+'.join(self.languages)}" if self.languages else ""
+        return f"{self.train}-{self.strategy}{alpha}{extra}{langs}-s{self.seed}"
 
     @property
     def label(self) -> str:
         base = f"{self.strategy} α={self.alpha:g}" if self.strategy == "hybrid" else self.strategy
-        extra = ", ".join(f"{key.rsplit('.', 1)[-1]}={_short(value)}" for key, value in self.settings)
-        return f"{base} ({extra})" if extra else base
+        parts = [f"{key.rsplit('.', 1)[-1]}={_short(value)}" for key, value in self.settings]
+        if self.languages:
+            parts.append(f"k={len(self.languages)}: {' '.join(self.languages)}")
+        return f"{base} ({', '.join(parts)})" if parts else base
 
     def overrides(self) -> dict[str, Any]:
         """The training-config fields this run sets."""
@@ -131,16 +153,55 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
 
 
 def training_config(cfg: ExperimentConfig, spec: RunSpec, train_dir: Path):
-    """The resolved training config of one run: its file, the experiment's overrides, the run's settings."""
+    """The resolved training config of one run: its file, the experiment's overrides, the run's settings
+    (and its training-language subset on the dataset it names)."""
     base = load_config(cfg.train[spec.train])
     base = apply_overrides(base, cfg.train_overrides, source=cfg.source or None)
-    return apply_overrides(base, spec.overrides() | {"output_dir": str(train_dir), "training.device": cfg.device,
-                                                     "eval_benchmarks": list(cfg.evaluate.benchmarks)})
+    out = apply_overrides(base, spec.overrides() | {"output_dir": str(train_dir), "training.device": cfg.device,
+                                                    "eval_benchmarks": list(cfg.evaluate.benchmarks)})
+    if spec.languages is not None:
+        names = [d.label for d in out.datasets]
+        index = names.index(spec.language_dataset) if spec.language_dataset in names else 0
+        if spec.language_dataset is not None and spec.language_dataset not in names:
+            raise HybridbatchError(f"train_languages.dataset {spec.language_dataset!r} is not a dataset of "
+                                   f"{cfg.train[spec.train]} ({', '.join(names)})", path=cfg.source or None)
+        out.datasets = [dataclasses.replace(d, languages=list(spec.languages)) if i == index else d
+                        for i, d in enumerate(out.datasets)]
+    return out
+
+
+def draw_subsets(axis: LanguageCounts) -> list[tuple[str, ...]]:
+    """The training-language subsets of the axis, each sorted, in (draw, size) order, repeats removed.
+
+    Rule: for draw d = 1..``draws``, shuffle the languages not in ``include`` (sorted first) with
+    ``numpy.random.default_rng([seed, d]).permutation``; the subset of size k is ``include`` plus the first
+    k − |include| of that order. So the subsets of one draw are nested (k=1 ⊂ k=2 ⊂ …) and the largest size
+    equal to the number of languages is the whole set in every draw (run once).
+    """
+    langs = list(dict.fromkeys(axis.languages))
+    if len(langs) != len(axis.languages):
+        raise HybridbatchError("train_languages.languages repeats a language")
+    missing = [x for x in axis.include if x not in langs]
+    if missing:
+        raise HybridbatchError(f"train_languages.include names {', '.join(missing)}, not in its languages")
+    for k in axis.sizes:
+        if not len(axis.include) <= k <= len(langs) or k < 1:
+            raise HybridbatchError(f"train_languages: size {k} outside [{max(1, len(axis.include))}, {len(langs)}]")
+    rest = sorted(x for x in langs if x not in axis.include)
+    out: list[tuple[str, ...]] = []
+    for d in range(1, axis.draws + 1):
+        order = [rest[i] for i in np.random.default_rng([axis.seed, d]).permutation(len(rest))]
+        for k in axis.sizes:
+            subset = tuple(sorted(list(axis.include) + order[: k - len(axis.include)]))
+            if subset not in out:
+                out.append(subset)
+    return out
 
 
 def expand_grid(cfg: ExperimentConfig) -> list[RunSpec]:
     """All distinct runs of the grid, in order. α is ignored for non-hybrid strategies; hybrid α=0 is
-    X-Y and α=1 is X-X-mono (the same batch distribution), so those are run once under that name."""
+    X-Y and α=1 is X-X-mono (the same batch distribution), so those are run once under that name; with a
+    single training language every strategy is X-X-mono (there is no X-Y row), also run once."""
     runs: list[RunSpec] = []
     for i, block in enumerate(cfg.grid):
         trains = block.train if block.train is not None else list(cfg.train)
@@ -152,13 +213,21 @@ def expand_grid(cfg: ExperimentConfig) -> list[RunSpec]:
             if not block.overrides[key]:
                 raise HybridbatchError(f"grid[{i}].overrides.{key} is an empty list")
         combos = [tuple(zip(keys, values)) for values in itertools.product(*(block.overrides[k] for k in keys))]
-        for strategy, alpha, seed, train, settings in itertools.product(block.strategy, block.alpha, block.seed,
-                                                                        trains, combos):
+        axis = block.train_languages
+        try:
+            subsets: list[tuple[str, ...] | None] = draw_subsets(axis) if axis else [None]
+        except HybridbatchError as exc:
+            raise HybridbatchError(f"grid[{i}].{exc}") from None
+        for strategy, alpha, seed, train, settings, langs in itertools.product(
+                block.strategy, block.alpha, block.seed, trains, combos, subsets):
             if not 0.0 <= alpha <= 1.0:
                 raise HybridbatchError(f"grid[{i}]: alpha {alpha} outside [0, 1]")
             if strategy == "hybrid" and alpha in (0.0, 1.0):
                 strategy = "x-y" if alpha == 0.0 else "x-x-mono"
-            spec = RunSpec(strategy, alpha if strategy == "hybrid" else None, int(seed), train, settings)
+            if langs is not None and len(langs) == 1:  # one language: no X-Y row exists
+                strategy = "x-x-mono"
+            spec = RunSpec(strategy, alpha if strategy == "hybrid" else None, int(seed), train, settings, langs,
+                           axis.dataset if axis else None)
             if spec not in runs:
                 runs.append(spec)
     return runs

@@ -143,8 +143,11 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         run_dir.mkdir(exist_ok=True)
         extra = {"label": spec.label, "run_id": spec.run_id, "strategy": spec.strategy, "alpha": spec.alpha,
                  "seed": spec.seed, "train": spec.train}
+        run_overrides = dict(spec.settings)
+        if spec.languages is not None:  # the train_languages axis: recorded with the run and its evaluations
+            extra["train_languages"] = run_overrides["train_languages"] = list(spec.languages)
         settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
-                    "train_overrides": cfg.train_overrides, "run_overrides": dict(spec.settings)}
+                    "train_overrides": cfg.train_overrides, "run_overrides": run_overrides}
         check_same_settings(run_dir / "run.json", settings)
         write_json(run_dir / "run.json", settings)
         started = time.perf_counter()
@@ -179,6 +182,9 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         records = [load_record(d) for d in eval_dirs]
         seen = set(cfg.seen_languages) if cfg.seen_languages else None
         write_comparison(records, out / "summary", seen_languages=seen, title=f"Experiment {cfg.name}")
+        from hybridbatch.reporting.studies import write_studies
+
+        write_studies(records, out / "summary")
         log.info("summary: %s", out / "summary" / "summary.md")
     return out
 
