@@ -14,7 +14,13 @@ from hybridbatch.data.registry import load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationConfig, write_report
 from hybridbatch.evaluation.scorer import get_scorer
-from hybridbatch.experiment.config import LanguageCounts, draw_subsets, expand_grid, load_experiment, training_config
+from hybridbatch.experiment.config import (
+    LanguageCounts,
+    draw_subsets,
+    expand_grid,
+    load_experiment,
+    training_config,
+)
 from hybridbatch.reporting.compare import load_record
 from hybridbatch.reporting.studies import language_count_rows, write_studies
 from tests.training.helpers import toy_items, write_config, write_jsonl
