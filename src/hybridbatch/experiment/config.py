@@ -39,6 +39,8 @@ class ExperimentEvaluation(EvaluationSettings):
     """How every model of the grid is evaluated: the benchmarks, then the evaluation settings."""
 
     benchmarks: list[str] = setting(default_factory=lambda: ["xquad-r"])
+    benchmark_languages: dict[str, list[str]] = setting(default_factory=dict, help="languages per benchmark "
+                                                        "(spec → list), in place of 'languages' for that one")
 
 
 @dataclass

@@ -56,7 +56,10 @@ def train_run(spec: RunSpec, cfg: ExperimentConfig, run_dir: Path) -> Path:
 def evaluation_config(cfg: ExperimentConfig, model: str, benchmark: str, extra: dict[str, Any]) -> EvaluationConfig:
     """The evaluation of ``model`` on ``benchmark`` with the experiment's evaluation settings."""
     device = cfg.device if cfg.evaluate.device == "auto" else cfg.evaluate.device
-    return EvaluationConfig.from_settings(cfg.evaluate, benchmark=benchmark, model=model, extra=extra, device=device)
+    fields: dict[str, Any] = {"benchmark": benchmark, "model": model, "extra": extra, "device": device}
+    if benchmark in cfg.evaluate.benchmark_languages:
+        fields["languages"] = list(cfg.evaluate.benchmark_languages[benchmark])
+    return EvaluationConfig.from_settings(cfg.evaluate, **fields)
 
 
 def evaluate_run(model: str, benchmark: str, cfg: ExperimentConfig, out: Path, extra: dict[str, Any]) -> None:
@@ -110,9 +113,13 @@ def check_before_work(cfg: ExperimentConfig, out: Path, only: list[str] | None) 
             raise HybridbatchError(f"--only names unknown run(s) {', '.join(unknown)}; the grid has "
                                    f"{', '.join(r.run_id for r in runs)}")
         runs = [r for r in runs if r.run_id in only]
+    unknown = sorted(set(cfg.evaluate.benchmark_languages) - set(cfg.evaluate.benchmarks))
+    if unknown:
+        raise HybridbatchError(f"evaluate.benchmark_languages names {', '.join(unknown)}, not in evaluate.benchmarks",
+                               path=cfg.source or None)
     for bench in cfg.evaluate.benchmarks:
         try:
-            load_benchmark(bench, languages=cfg.evaluate.languages)
+            load_benchmark(bench, languages=cfg.evaluate.benchmark_languages.get(bench, cfg.evaluate.languages))
         except HybridbatchError as exc:
             raise HybridbatchError(f"evaluate.benchmarks: {exc}", path=cfg.source or None) from None
     return runs
