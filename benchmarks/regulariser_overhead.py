@@ -46,7 +46,8 @@ def run(beta: float, args) -> dict:
         config = apply_overrides(config, {
             "batch_size": args.batch_size, "max_steps": args.steps, "eval_steps": 10 ** 6, "loss": "mnrl",
             "freeze_word_embeddings": True, "validation_fraction": 0.0, "distill_weight": beta,
-            "precision": args.precision, "output_dir": tmp, "eval_benchmarks": [], "save_total_limit": 1})
+            "precision": args.precision, "output_dir": tmp, "eval_benchmarks": [], "save_total_limit": 1,
+            "select_metric": "loss", "retrieval_validation": False})  # no validation split here
         model = load_model(args.model, max_seq_length=config.training.max_seq_length)
         timer = StepTimer()
         start = time.perf_counter()
