@@ -10,6 +10,7 @@ Exact neighbours come from IndexFlatIP. Latency is measured one query at a time 
 warm-up, with FAISS's default threads; memory is the serialised index size (what it holds in RAM).
 
     python benchmarks/ann_scale.py --out docs/runs/ann-scale [--n 1000000] [--index-dir /tmp/ann]
+    python benchmarks/ann_scale.py --out docs/runs/ann-real --real runs/index-xquad-r --nlist 0   # real vectors
 
 With ``--index-dir``, built indexes are saved there and reused by the next run (same data, same settings), so
 latency can be re-measured on an idle machine without rebuilding; their build times are kept in build.json.
@@ -65,6 +66,20 @@ def per_query_ms(index, queries: np.ndarray, k: int, params=None) -> tuple[float
     return float(np.median(times)), float(np.percentile(times, 99)), np.stack(ids)
 
 
+def real_vectors(index_dir: str, n_queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the index's document vectors, ``n_queries`` of its benchmark's questions encoded by its model)."""
+    from hybridbatch.data.registry import load_benchmark
+    from hybridbatch.encoding import encode_texts
+    from hybridbatch.search.index import load_faiss, read_manifest
+    from hybridbatch.search.searcher import Searcher
+
+    manifest = read_manifest(index_dir)
+    corpus = load_faiss(Path(index_dir), manifest).reconstruct_n(0, manifest["documents"])
+    questions = [q.text for q in load_benchmark(manifest["corpora"][0]["spec"]).queries]
+    picked = [questions[i] for i in np.random.default_rng(seed).choice(len(questions), n_queries, replace=False)]
+    return corpus, encode_texts(Searcher(index_dir).encoder, picked, "query")[0]
+
+
 def built(kind: str, args, build) -> tuple[object, float]:
     """(index, build seconds): read from ``--index-dir`` when saved there with the same settings, else built."""
     import faiss
@@ -100,6 +115,9 @@ def main() -> None:
     parser.add_argument("--ef-search", default="16,32,64,128,256")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--index-dir", help="save built indexes here and reuse them when present")
+    parser.add_argument("--real", metavar="INDEX_DIR",
+                        help="instead of synthetic data: the vectors of a LAReQA index built by 'hybridbatch index' "
+                        "and its benchmark's questions as queries (encoded with the index's model, cached)")
     args = parser.parse_args()
 
     import faiss
@@ -109,8 +127,12 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    data, _ = synthetic(args.n + args.queries, args.dim, args.clusters, args.seed)
-    corpus, queries = data[:args.n], data[args.n:]
+    if args.real:
+        corpus, queries = real_vectors(args.real, args.queries, args.seed)
+        args.n, args.dim = corpus.shape
+    else:
+        data, _ = synthetic(args.n + args.queries, args.dim, args.clusters, args.seed)
+        corpus, queries = data[:args.n], data[args.n:]
     result: dict = {"n": args.n, "dim": args.dim, "clusters": args.clusters, "queries": args.queries, "k": args.k,
                     "faiss": faiss.__version__, "threads": faiss.omp_get_max_threads(), "cpu_count": os.cpu_count(),
                     "generate_seconds": round(time.perf_counter() - t0, 1), "indexes": []}
