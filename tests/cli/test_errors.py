@@ -112,3 +112,16 @@ def test_non_utf8_yaml_and_unexpected_errors(tmp_path, capsys, monkeypatch):
     assert code == 1 and err.startswith("hybridbatch: internal error: RuntimeError: surprise (rerun with --debug")
     with pytest.raises(RuntimeError):
         main(["--debug", "report", str(tmp_path), "--out", str(tmp_path / "r")])
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["evaluate", "--batch-size", "abc"], "hybridbatch evaluate: argument --batch-size: invalid int value"),
+    (["nosuch"], "invalid choice: 'nosuch'"),
+    (["search"], "hybridbatch search: the following arguments are required: index, query"),
+    (["report", "x", "--out", "y", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
+])
+def test_usage_errors_are_one_line_too(argv, fragment, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(argv)
+    assert exc.value.code == 2
+    _one_line_error(capsys, fragment)

@@ -31,8 +31,17 @@ SUBCOMMAND_MODULES = [
 ]
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with the project's error format: one line, ``hybridbatch: error: <command>: <what>``, exit 2
+    (subcommand parsers are of the same class)."""
+
+    def error(self, message: str):
+        print(f"hybridbatch: error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
+        sys.exit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="hybridbatch",
         description="Fine-tune multilingual encoders with hybrid batches and evaluate mono-, cross- and "
         "multilingual retrieval and language bias.",
