@@ -22,6 +22,8 @@ from hybridbatch.evaluation.scorer import Scorer, scorer_for
 from hybridbatch.reporting.significance import paired_randomization_test
 from hybridbatch.reporting.tables import MISSING, markdown_table, mean_std, mean_std_cell
 
+BASE_LABEL = "base (untrained)"  # the experiment runner's label of the untrained model's evaluations
+
 
 @dataclass
 class EvalRecord:
@@ -241,7 +243,7 @@ def alpha_sweep_plot(records: list[EvalRecord], path: Path) -> bool:
     return True
 
 
-def tradeoff_plot(records: list[EvalRecord], path: Path, base_label: str = "base (untrained)") -> bool:
+def tradeoff_plot(records: list[EvalRecord], path: Path, base_label: str = BASE_LABEL) -> bool:
     """The scorer's trade-off plot (LAReQA: Mul. mAP against Mo. mAP, rank distance as colour), one marker
     per evaluation (so per seed), for the first benchmark whose scorer declares one; False when none does."""
     from hybridbatch.reporting.plots import tradeoff_scatter
@@ -270,8 +272,10 @@ def _mean_or_nan(values: list[float | None]) -> float:
 
 def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: set[str] | None = None,
                      n_resamples: int = 10_000, title: str = "Comparison") -> None:
-    """Write summary.md, summary.json, significance.csv, alpha_sweep.png and tradeoff.png into ``out``."""
+    """Write summary.md, summary.json, significance.csv, alpha_sweep.png, tradeoff.png and, with a base
+    evaluation, gain_by_class.png (:mod:`hybridbatch.reporting.language_gains`) into ``out``."""
     from hybridbatch.outputs import atomic_dir, write_json
+    from hybridbatch.reporting.language_gains import class_table, gain_plot, language_gains
 
     if not records:
         raise HybridbatchError("no evaluations to compare")
@@ -291,8 +295,15 @@ def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: se
         if has_tradeoff:
             parts += ["", "## Trade-off (one marker per model and seed; the base model as a star)", "",
                       "![trade-off](tradeoff.png)", ""]
+        gains, gain_titles = language_gains(records, BASE_LABEL, seen_languages)
+        if gains:
+            parts += ["", "## Gain over the base model by resource class (Joshi et al. 2020) and seen / unseen", ""]
+            parts += class_table(gains, gain_titles)
+            if gain_plot(gains, gain_titles, tmp / "gain_by_class.png"):
+                parts += ["![gain by resource class](gain_by_class.png)", ""]
         (tmp / "summary.md").write_text("\n".join(parts), encoding="utf-8")
         write_json(tmp / "summary.json", {"tables": data, "significance": sig_rows,
+                                          "language_gains": [g.__dict__ | {"gain": g.gain} for g in gains],
                                           "seen_languages": sorted(seen_languages) if seen_languages else None,
                                           "records": [str(r.path) for r in records]})
         lines = ["benchmark,a,b,measure,mean_a,mean_b,p,n"]
