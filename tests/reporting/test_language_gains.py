@@ -59,3 +59,16 @@ def test_comparison_has_the_gain_section_and_plot_only_with_a_base(records, tmp_
     write_comparison(records[1:], tmp_path / "without", n_resamples=50)
     assert "Gain over the base" not in (tmp_path / "without" / "summary.md").read_text()
     assert not (tmp_path / "without" / "gain_by_class.png").exists()
+
+
+def test_report_base_option_names_the_base_of_hand_made_evaluations(tmp_path, capsys):
+    from hybridbatch.cli import main
+
+    make_eval(tmp_path / "runs" / "mine-base", "lareqa", 7)
+    make_eval(tmp_path / "runs" / "mine-tuned", "lareqa", 1)
+    out = tmp_path / "r"
+    assert main(["report", str(tmp_path / "runs"), "--out", str(out), "--resamples", "1000", "--base", "mine-base"]) == 0
+    assert "gain over the base" in (out / "summary.md").read_text()
+    assert main(["report", str(tmp_path / "runs"), "--out", str(tmp_path / "r2"), "--base", "nobody"]) == 2
+    assert "--base 'nobody' is none of the systems: mine-base, mine-tuned" in capsys.readouterr().err
+    assert not (tmp_path / "r2").exists()

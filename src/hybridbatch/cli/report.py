@@ -20,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seen-languages", help="comma-separated training languages; others are marked unseen")
     p.add_argument("--resamples", type=int, default=10_000,
                    help="randomization test resamples (>= 1; below 1000 the p-values are coarse; default %(default)s)")
+    p.add_argument("--base", metavar="LABEL", help="the system the others are compared with per language "
+                   "(gain by resource class, losing languages); default: the experiment runner's "
+                   "'base (untrained)'; a folder name for evaluations made by 'hybridbatch evaluate'")
     p.set_defaults(func=run)
 
 
@@ -46,7 +49,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"hybridbatch: warning: --resamples {args.resamples}: p-values are multiples of "
               f"1/{args.resamples + 1}; use >= 1000 for reporting", file=sys.stderr)
     seen = {x.strip() for x in args.seen_languages.split(",")} if args.seen_languages else None
-    write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples)
+    if args.base is not None and args.base not in {r.label for r in records}:
+        raise HybridbatchError(f"--base {args.base!r} is none of the systems: "
+                               f"{', '.join(sorted({r.label for r in records}))}")
+    write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples,
+                     base_label=args.base)
     from hybridbatch.reporting.studies import write_studies
 
     write_studies(records, Path(args.out))  # language-count / robustness reports when the runs have them
