@@ -72,3 +72,9 @@ def test_report_base_option_names_the_base_of_hand_made_evaluations(tmp_path, ca
     assert main(["report", str(tmp_path / "runs"), "--out", str(tmp_path / "r2"), "--base", "nobody"]) == 2
     assert "--base 'nobody' is none of the systems: mine-base, mine-tuned" in capsys.readouterr().err
     assert not (tmp_path / "r2").exists()
+
+
+def test_seen_languages_match_across_code_systems():
+    from hybridbatch.reporting.language_gains import _aliases
+
+    assert "de" in _aliases("deu") and "de" in _aliases("de") and _aliases("qqq") == {"qqq"}

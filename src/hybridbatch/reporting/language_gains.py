@@ -1,6 +1,6 @@
 """Who gains and who loses: each trained system's per-language change over the untrained base model, grouped
 by resource class (Joshi et al. 2020, 0 = left behind … 5 = winners, from ``data/languages.json``) and by
-seen / unseen in training, the languages that lose, and a plot of gain against resource class.
+seen / unseen in training (codes compared across code systems: Tatoeba's ``deu`` is ``de``), the languages that lose, and a plot of gain against resource class.
 
 Gain of system S in language x for a per-language breakdown v (the scorer's first, e.g. Mo. mAP for LAReQA,
 mean accuracy for Tatoeba): mean over S's seeds of v_S(x) − mean over the base's seeds of v_base(x), sign
@@ -44,6 +44,16 @@ def resource_class(code: str) -> int:
     return language_info(code).joshi_class if known(code) else UNKNOWN_CLASS
 
 
+def _aliases(code: str) -> set[str]:
+    """``code`` and its other spellings (ISO 639-1, the metadata's key), so Tatoeba's ``deu`` is ``de``."""
+    from hybridbatch.data.language_metadata import known, language_info
+
+    if not known(code):
+        return {code}
+    info = language_info(code)
+    return {code, info.code} | ({info.iso639_1} if info.iso639_1 else set())
+
+
 def language_gains(records, base_label: str, seen_languages: set[str] | None = None,
                    breakdown: int = 0) -> tuple[list[LanguageGain], dict[str, str]]:
     """(gains of every non-base system, {benchmark: title of the breakdown used}). Benchmarks without a
@@ -67,7 +77,7 @@ def language_gains(records, base_label: str, seen_languages: set[str] | None = N
                 base = means[base_label].get(lang)
                 if base is None:
                     continue
-                seen = None if seen_languages is None else lang in seen_languages
+                seen = None if seen_languages is None else bool(_aliases(lang) & seen_languages)
                 gains.append(LanguageGain(bench, label, lang, resource_class(lang), seen, sign * base, sign * value))
     return gains, titles
 
