@@ -9,7 +9,7 @@ import pytest
 
 from hybridbatch.evaluation.lareqa_scorer import LareqaScorer
 from hybridbatch.evaluation.lareqa_scoring import aggregate_lareqa, score_lareqa
-from tests.evaluation.test_lareqa_scoring import LANGS, random_benchmark
+from tests.evaluation.test_lareqa_scoring import LANGS, oracle_inputs, random_benchmark
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -17,18 +17,8 @@ def test_mrr10_per_pair_and_pooled_against_ranx(seed):
     ranx = pytest.importorskip("ranx")
     bench, Q, C = random_benchmark(seed)
     res, per_query = score_lareqa(bench, Q, C, block=4)
-    S = Q.astype(np.float64) @ C.T.astype(np.float64)
-    cids = [c.id for c in bench.candidates]
-    targets = [(y, [j for j, c in enumerate(bench.candidates) if c.lang == y]) for y in LANGS]
-    targets.append(("mul", list(range(len(cids)))))
     checked = 0
-    for target, cols in targets:
-        run, qrels = {}, {}
-        for i, q in enumerate(bench.queries):
-            rel = {c: 1 for c in bench.qrels[q.id] if c in {cids[j] for j in cols}}
-            if rel:
-                qrels[q.id] = rel
-                run[q.id] = {cids[j]: float(S[i, j]) for j in cols}
+    for target, run, qrels in oracle_inputs(bench, Q, C):
         if not qrels:
             continue
         rq = ranx.Qrels(qrels)

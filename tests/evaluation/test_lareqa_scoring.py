@@ -128,25 +128,33 @@ def random_benchmark(seed: int, dim: int = 6, quantised: bool = False):
     return bench, Q, C
 
 
+def oracle_inputs(bench, Q, C):
+    """For each target (each candidate language, then ``"mul"`` = all candidates): (target, run, qrels) in the
+    dict form ranx and pytrec_eval take, float64 scores, queries without a relevant target left out."""
+    S = Q.astype(np.float64) @ C.T.astype(np.float64)
+    cids = [c.id for c in bench.candidates]
+    targets = [(y, [j for j, c in enumerate(bench.candidates) if c.lang == y]) for y in LANGS]
+    targets.append(("mul", list(range(len(cids)))))
+    for target, cols in targets:
+        allowed = {cids[j] for j in cols}
+        run, qrels = {}, {}
+        for i, q in enumerate(bench.queries):
+            rel = {c: 1 for c in bench.qrels[q.id] if c in allowed}
+            if rel:
+                qrels[q.id] = rel
+                run[q.id] = {cids[j]: float(S[i, j]) for j in cols}
+        yield target, run, qrels
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_every_setting_against_pytrec_eval(seed):
     pytrec_eval = pytest.importorskip("pytrec_eval")
     bench, Q, C = random_benchmark(seed)
     res, per_query = score_lareqa(bench, Q, C, block=4)
-    S = Q.astype(np.float64) @ C.T.astype(np.float64)
     measures = {"map", "map_cut_20", "recall_1", "recall_10"}
     names = {"map": "map", "map_cut_20": "map@20", "recall_1": "r@1", "recall_10": "r@10"}
-    cids = [c.id for c in bench.candidates]
-    targets = [(y, [j for j, c in enumerate(bench.candidates) if c.lang == y]) for y in LANGS]
-    targets.append(("mul", list(range(len(cids)))))
     checked = 0
-    for target, cols in targets:
-        run, qrels = {}, {}
-        for i, q in enumerate(bench.queries):
-            rel = {c: 1 for c in bench.qrels[q.id] if c in {cids[j] for j in cols}}
-            if rel:
-                qrels[q.id] = rel
-                run[q.id] = {cids[j]: float(S[i, j]) for j in cols}
+    for target, run, qrels in oracle_inputs(bench, Q, C):
         oracle = pytrec_eval.RelevanceEvaluator(qrels, measures).evaluate(run)
         for i, q in enumerate(bench.queries):
             for measure, name in names.items():

@@ -73,3 +73,15 @@ def _nullable(kind):
 
     parse.__name__ = kind.__name__
     return parse
+
+
+def add_hardware_flags(parser: argparse.ArgumentParser) -> None:
+    """``--precision`` and ``--device`` for commands that encode (evaluate, index, search, serve)."""
+    from hybridbatch.config import PRECISIONS
+
+    parser.add_argument("--precision", choices=list(PRECISIONS), default="auto",
+                        help="auto (default): bfloat16 autocast where bf16 is native (CUDA, CPUs with AVX512-BF16 "
+                        "or AMX; 2.7x faster there), else fp32 (bf16 is ~6x slower without it); drift in "
+                        "docs/RESULTS.md")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
+                        help="auto (default): CUDA when present, else the CPU")

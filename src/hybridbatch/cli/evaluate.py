@@ -8,7 +8,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.config import PRECISIONS
+    from hybridbatch.cli.config_flags import add_hardware_flags
     from hybridbatch.data.benchmark import CandidateText
     from hybridbatch.data.registry import SPEC_HELP
 
@@ -31,12 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="encode candidates as the sentence alone (default) or with its paragraph (LAReQA)")
     p.add_argument("--query-prefix", help="literal query prefix (default: the model's 'query' prompt)")
     p.add_argument("--passage-prefix", help="literal passage prefix (default: the model's 'passage' prompt)")
-    p.add_argument("--precision", choices=list(PRECISIONS), default="auto",
-                   help="auto (default): bfloat16 autocast where bf16 is native (CUDA, CPUs with AVX512-BF16 "
-                   "or AMX; 2.7x faster there), else fp32 (bf16 is ~6x slower without it); drift in "
-                   "docs/RESULTS.md")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                   help="auto (default): CUDA when present, else the CPU")
+    add_hardware_flags(p)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.add_argument("--perturb", action="append", default=[], metavar="NAME[:STRENGTH]",
                    help="repeatable: also score with perturbed queries (char-noise:P, diacritics, lowercase, "

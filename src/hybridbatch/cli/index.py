@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.config import PRECISIONS
+    from hybridbatch.cli.config_flags import add_hardware_flags
 
     p = subparsers.add_parser(
         "index", help="build a search index of a corpus (or add documents to one)",
@@ -31,8 +31,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--lang", help="language of records without a 'lang' field (BEIR corpora)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
     p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
-    p.add_argument("--precision", choices=list(PRECISIONS), default="auto", help="auto (default): bf16 where native")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present")
+    add_hardware_flags(p)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
     p.set_defaults(func=run)
 

@@ -7,7 +7,7 @@ import json
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.config import PRECISIONS
+    from hybridbatch.cli.config_flags import add_hardware_flags
     from hybridbatch.search.searcher import MODES
 
     p = subparsers.add_parser(
@@ -25,8 +25,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="use this model folder instead of the one recorded in the index (must "
                    "produce the same vectors: e.g. a copy)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--precision", choices=list(PRECISIONS), default="auto", help="auto (default): bf16 where native")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present")
+    add_hardware_flags(p)
     p.set_defaults(func=run)
 
 

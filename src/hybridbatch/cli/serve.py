@@ -6,7 +6,7 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.config import PRECISIONS
+    from hybridbatch.cli.config_flags import add_hardware_flags
 
     p = subparsers.add_parser(
         "serve", help="serve one or two indexes over HTTP with a search page",
@@ -24,8 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="how long a query waits for others to share its encoder call (default %(default)s)")
     p.add_argument("--no-batching", action="store_true",
                    help="encode each request on its own (the plain way; for comparison)")
-    p.add_argument("--precision", choices=list(PRECISIONS), default="auto", help="auto (default): bf16 where native")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: CUDA when present")
+    add_hardware_flags(p)
     p.set_defaults(func=run)
 
 
