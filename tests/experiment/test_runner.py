@@ -132,3 +132,41 @@ def test_validation_only_grid_with_override_axes_and_wise_rows(tmp_path, tiny_mo
     run_experiment(load_experiment(exp), tmp_path / "grid")  # continuing: nothing retrained, same table
     again = json.loads((out / "summary-validation" / "validation.json").read_text())
     assert again["rows"] == table["rows"] and stamp > 0
+
+
+def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_model_dir):
+    write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
+    write_config(tmp_path / "train.yaml", {
+        "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
+        "output_dir": str(tmp_path / "unused"), "seed": 1, "validation_fraction": 0.2,
+        "training": {"batch_size": 8, "max_steps": 2, "eval_steps": 2, "logging_steps": 1, "loss": "mnrl",
+                     "warmup_steps": 0, "max_seq_length": 32}})
+    bench = f"lareqa:{FIXTURES / 'lareqa_tiny'}"
+    common = {"train": {"toy": "train.yaml"}, "evaluate": {"benchmarks": [bench], "batch_size": 8},
+              "base_model": str(tiny_model_dir), "include_base": False}
+    first = write_config(tmp_path / "first.yaml", {
+        "name": "first", "grid": [{"strategy": ["x-x-mono", "x-y"], "seed": [1]}], **common})
+    assert main(["experiment", "--config", str(first), "--out", str(tmp_path / "a")]) == 0
+    trained = (tmp_path / "a" / "toy-x-y-s1" / "train" / "model").resolve()
+    # a second study: another evaluation (perturbed queries) of the same run, plus a run not trained before
+    second = write_config(tmp_path / "second.yaml", {
+        "name": "second", "grid": [{"strategy": ["x-x-mono", "x-y"], "seed": [1]}, {"strategy": ["x-y"], "seed": [2]}],
+        **common, "evaluate": {"benchmarks": [bench], "batch_size": 8, "perturb": ["lowercase"]},
+        "models_from": str(tmp_path / "a"), "soups": [["x-x-mono", "x-y"]]})
+    assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b")]) == 0
+    reused = tmp_path / "b" / "toy-x-y-s1"
+    assert not (reused / "train").exists()
+    assert json.loads((reused / "run.json").read_text())["model_from"] == str(trained)
+    evaluated = json.loads((reused / f"eval-{bench}" / "config.json").read_text())["config"]
+    assert evaluated["model"] == str(trained) and evaluated["perturb"] == ["lowercase"]
+    assert not (tmp_path / "b" / "toy-x-x-mono-s1" / "train").exists()
+    assert (tmp_path / "b" / "soup-x-x-mono+x-y-s1" / f"eval-{bench}" / "results.json").is_file()
+    assert (tmp_path / "b" / "toy-x-y-s2" / "train" / "model" / "modules.json").is_file()  # not in a: trained
+    assert "model_from" not in json.loads((tmp_path / "b" / "toy-x-y-s2" / "run.json").read_text())
+    # a run trained with other overrides is not reused
+    third = write_config(tmp_path / "third.yaml", {
+        "name": "third", "grid": [{"strategy": ["x-y"], "seed": [1], "overrides": {"training.max_steps": [1]}}],
+        **common, "models_from": str(tmp_path / "a")})
+    assert main(["experiment", "--config", str(third), "--out", str(tmp_path / "c")]) == 0
+    (run,) = [p for p in (tmp_path / "c").iterdir() if p.name.startswith("toy-x-y")]
+    assert (run / "train" / "model" / "modules.json").is_file()

@@ -90,6 +90,8 @@ class ExperimentConfig:
                                           "with the base model at this lambda")
     soups: list[list[Strategy]] = setting(default_factory=list, help="per seed, evaluate the uniform average of "
                                           "the runs of these strategies, e.g. [[x-x-mono, x-y]]")
+    models_from: str | None = setting(None, help="another experiment's output folder: a run trained there with "
+                                      "the same training config, overrides and seed is evaluated, not retrained")
     source: str = setting("", internal=True)  # the YAML file this was read from
 
 

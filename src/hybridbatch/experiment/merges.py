@@ -59,7 +59,7 @@ def evaluate_wise(cfg: ExperimentConfig, spec: RunSpec, run_dir: Path, model_dir
 
 def evaluate_soups(cfg: ExperimentConfig, runs: list[RunSpec], out: Path) -> list[Path]:
     """Evaluate every configured soup for each (training set, seed) whose member runs all have a model."""
-    from hybridbatch.experiment.runner import _model_ready
+    from hybridbatch.experiment.runner import model_of_run
 
     done: list[Path] = []
     for members in cfg.soups:
@@ -69,7 +69,7 @@ def evaluate_soups(cfg: ExperimentConfig, runs: list[RunSpec], out: Path) -> lis
             name = f"soup-{'+'.join(members)}-s{seed}" + ("" if len(cfg.train) == 1 else f"-{train}")
             folders = {b: out / name / f"eval-{b}" for b in cfg.evaluate.benchmarks}
             todo = _pending(folders)
-            models = [_model_ready(out / s.run_id / "train") if s else None for s in specs]
+            models = [model_of_run(out / s.run_id) if s else None for s in specs]
             if todo and all(m is not None for m in models):
                 from hybridbatch.models.loading import load_model
                 from hybridbatch.models.merge import merge_models

@@ -34,6 +34,15 @@ def _model_ready(train_dir: Path) -> Path | None:
     return model if (model / "modules.json").is_file() else None
 
 
+def model_of_run(run_dir: Path) -> Path | None:
+    """The run's trained model: its own, or the one it reuses (``model_from`` in run.json)."""
+    own = _model_ready(run_dir / "train")
+    if own is not None or not (run_dir / "run.json").is_file():
+        return own
+    reused = json.loads((run_dir / "run.json").read_text(encoding="utf-8")).get("model_from")
+    return _model_ready(Path(reused).parent) if reused else None
+
+
 def train_run(spec: RunSpec, cfg: ExperimentConfig, run_dir: Path) -> Path:
     """Train (or resume) one run; returns the saved model folder."""
     from hybridbatch.training.trainer import train
@@ -86,6 +95,22 @@ def check_same_evaluation(out: Path, eval_cfg: EvaluationConfig) -> None:
         if want != have:
             raise HybridbatchError(f"finished evaluation was made with {key}={have!r}, the experiment asks for "
                                    f"{want!r}; use another --out or delete the folder", path=out)
+
+
+def reused_model(cfg: ExperimentConfig, run_id: str, settings: dict[str, Any]) -> Path | None:
+    """The trained model of the same run in ``cfg.models_from``, if that run was made with the same training
+    config text, experiment overrides and run overrides (else None: the run is trained here)."""
+    if not cfg.models_from:
+        return None
+    other = Path(cfg.models_from) / run_id
+    model = _model_ready(other / "train")
+    if model is None or not (other / "run.json").is_file():
+        return None
+    before = json.loads((other / "run.json").read_text(encoding="utf-8"))
+    same = all(before.get(key) == settings[key] for key in ("train_config", "train_overrides", "run_overrides"))
+    if not same:
+        log.info("%s: not reusing %s (trained with other settings)", run_id, model)
+    return model.resolve() if same else None
 
 
 def check_same_settings(path: Path, settings: dict[str, Any]) -> None:
@@ -156,14 +181,17 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
                     "train_overrides": cfg.train_overrides, "run_overrides": run_overrides}
         check_same_settings(run_dir / "run.json", settings)
+        reused = None if _model_ready(run_dir / "train") else reused_model(cfg, spec.run_id, settings)
+        if reused is not None:
+            settings["model_from"] = str(reused)
         write_json(run_dir / "run.json", settings)
         started = time.perf_counter()
         pending = [b for b in cfg.evaluate.benchmarks if not (run_dir / f"eval-{b}" / "results.json").is_file()]
         wise_pending = any(not (f / "results.json").is_file() for f in wise_folders(cfg, run_dir).values())
         # every evaluation done: nothing to train (a validation-only grid trains each run once)
-        needed = bool(pending) or ((wise_pending or not cfg.evaluate.benchmarks)
-                                   and _model_ready(run_dir / "train") is None)
-        model = train_run(spec, cfg, run_dir) if needed else _model_ready(run_dir / "train")
+        needed = reused is None and (bool(pending) or ((wise_pending or not cfg.evaluate.benchmarks)
+                                                         and _model_ready(run_dir / "train") is None))
+        model = train_run(spec, cfg, run_dir) if needed else (reused or _model_ready(run_dir / "train"))
         if needed:
             timing.setdefault(f"{spec.run_id}/train", round(time.perf_counter() - started, 1))
         validation_rows += _validation_rows(cfg, spec, run_dir, model, out, timing, base_rows)
