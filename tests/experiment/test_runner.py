@@ -134,7 +134,7 @@ def test_validation_only_grid_with_override_axes_and_wise_rows(tmp_path, tiny_mo
     assert again["rows"] == table["rows"] and stamp > 0
 
 
-def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_model_dir):
+def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_model_dir, capsys):
     write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
     write_config(tmp_path / "train.yaml", {
         "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
@@ -153,7 +153,15 @@ def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_m
         "name": "second", "grid": [{"strategy": ["x-x-mono", "x-y"], "seed": [1]}, {"strategy": ["x-y"], "seed": [2]}],
         **common, "evaluate": {"benchmarks": [bench], "batch_size": 8, "perturb": ["lowercase"]},
         "models_from": str(tmp_path / "a"), "soups": [["x-x-mono", "x-y"]]})
+    capsys.readouterr()
+    assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b"), "--list"]) == 0
+    states = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert states == {"toy-x-x-mono-s1": f"reuses {trained.parent.parent.parent / 'toy-x-x-mono-s1/train/model'}",
+                      "toy-x-y-s1": f"reuses {trained}", "toy-x-y-s2": "to do"}
+    assert not (tmp_path / "b").exists()  # --list writes nothing
     assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b")]) == 0
+    assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b"), "--list"]) == 0
+    assert set(dict(line.split("\t") for line in capsys.readouterr().out.splitlines()[-3:]).values()) == {"done"}
     reused = tmp_path / "b" / "toy-x-y-s1"
     assert not (reused / "train").exists()
     assert json.loads((reused / "run.json").read_text())["model_from"] == str(trained)
@@ -170,3 +178,22 @@ def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_m
     assert main(["experiment", "--config", str(third), "--out", str(tmp_path / "c")]) == 0
     (run,) = [p for p in (tmp_path / "c").iterdir() if p.name.startswith("toy-x-y")]
     assert (run / "train" / "model" / "modules.json").is_file()
+
+
+def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir):
+    from hybridbatch.experiment.config import load_experiment
+    from hybridbatch.experiment.runner import run_states
+
+    write_jsonl(tmp_path / "items.jsonl", toy_items(20, ["en", "de"]))
+    write_config(tmp_path / "train.yaml", {"model": str(tiny_model_dir), "output_dir": str(tmp_path / "unused"),
+                                           "datasets": [{"jsonl": "items.jsonl", "name": "toy"}]})
+    exp = write_config(tmp_path / "exp.yaml", {
+        "name": "states", "train": {"toy": "train.yaml"}, "grid": [{"strategy": ["x-y"], "seed": [1, 2, 3]}],
+        "evaluate": {"benchmarks": [f"lareqa:{FIXTURES / 'lareqa_tiny'}"]}})
+    cfg, out = load_experiment(exp), tmp_path / "grid"
+    for step in (10, 30, 5):
+        (out / "toy-x-y-s1" / "train" / "checkpoints" / f"checkpoint-{step}").mkdir(parents=True)
+    (out / "toy-x-y-s2" / "train" / "model").mkdir(parents=True)
+    (out / "toy-x-y-s2" / "train" / "model" / "modules.json").write_text("[]")
+    assert run_states(cfg, out) == [("toy-x-y-s1", "training (checkpoint-30)"),
+                                    ("toy-x-y-s2", "trained, evaluations to do"), ("toy-x-y-s3", "to do")]

@@ -14,22 +14,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--config", required=True, help="experiment YAML (see configs/experiment-*.yaml)")
     p.add_argument("--out", help="experiment folder (default: runs/<name>)")
     p.add_argument("--only", help="comma-separated run ids to run (others are left as they are)")
-    p.add_argument("--list", action="store_true", help="print the runs of the grid and exit")
+    p.add_argument("--list", action="store_true", help="print the runs of the grid with their state in the "
+                   "experiment folder (done | trained, evaluations to do | training (checkpoint-N) | reuses "
+                   "PATH | to do) and exit")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"],
                    help="where runs train and evaluate (default: the config's device, auto = CUDA when present)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.experiment.config import expand_grid, load_experiment
-    from hybridbatch.experiment.runner import run_experiment
+    from hybridbatch.experiment.config import load_experiment
+    from hybridbatch.experiment.runner import run_experiment, run_states
 
     cfg = load_experiment(Path(args.config))
     if args.device:
         cfg.device = args.device
     if args.list:
-        for spec in expand_grid(cfg):
-            print(spec.run_id)
+        out = Path(args.out or cfg.out or f"runs/{cfg.name}")
+        for run_id, state in run_states(cfg, out):
+            print(f"{run_id}\t{state}")
         return 0
     only = [x.strip() for x in args.only.split(",")] if args.only else None
     out = run_experiment(cfg, Path(args.out) if args.out else None, only=only)

@@ -150,6 +150,44 @@ def check_before_work(cfg: ExperimentConfig, out: Path, only: list[str] | None) 
     return runs
 
 
+def run_settings(cfg: ExperimentConfig, spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(what each evaluation of the run records as ``extra``, what run.json records)."""
+    extra = {"label": spec.label, "run_id": spec.run_id, "strategy": spec.strategy, "alpha": spec.alpha,
+             "seed": spec.seed, "train": spec.train}
+    run_overrides = dict(spec.settings)
+    if spec.languages is not None:  # the train_languages axis: recorded with the run and its evaluations
+        extra["train_languages"] = run_overrides["train_languages"] = list(spec.languages)
+    settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
+                "train_overrides": cfg.train_overrides, "run_overrides": run_overrides}
+    return extra, settings
+
+
+def run_states(cfg: ExperimentConfig, out: Path) -> list[tuple[str, str]]:
+    """(run id, state) for every run of the grid in ``out``: done | evaluating (trained) | training
+    (checkpoint-N) | reuses PATH | to do. Reads the folders only; writes nothing."""
+    states = []
+    for spec in expand_grid(cfg):
+        run_dir = out / spec.run_id
+        evals = [run_dir / f"eval-{b}" / "results.json" for b in cfg.evaluate.benchmarks]
+        evals += [f / "results.json" for f in wise_folders(cfg, run_dir).values()]
+        model = model_of_run(run_dir)
+        reused = None if model else reused_model(cfg, spec.run_id, run_settings(cfg, spec)[1])
+        steps = [int(c.name[11:]) for c in (run_dir / "train" / "checkpoints").glob("checkpoint-*")
+                 if c.name[11:].isdigit()]
+        if evals and all(f.is_file() for f in evals):
+            state = "done"
+        elif model is not None:
+            state = "trained, evaluations to do"
+        elif reused is not None:
+            state = f"reuses {reused}"
+        elif steps:
+            state = f"training (checkpoint-{max(steps)})"
+        else:
+            state = "to do"
+        states.append((spec.run_id, state))
+    return states
+
+
 def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None) -> Path:
     """Run every unfinished step of the grid, then write ``<out>/summary``; returns ``out``."""
     from hybridbatch.reporting.compare import load_record, write_comparison
@@ -173,13 +211,7 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
     for spec in runs:
         run_dir = out / spec.run_id
         run_dir.mkdir(exist_ok=True)
-        extra = {"label": spec.label, "run_id": spec.run_id, "strategy": spec.strategy, "alpha": spec.alpha,
-                 "seed": spec.seed, "train": spec.train}
-        run_overrides = dict(spec.settings)
-        if spec.languages is not None:  # the train_languages axis: recorded with the run and its evaluations
-            extra["train_languages"] = run_overrides["train_languages"] = list(spec.languages)
-        settings = {**extra, "train_config": Path(cfg.train[spec.train]).read_text(encoding="utf-8"),
-                    "train_overrides": cfg.train_overrides, "run_overrides": run_overrides}
+        extra, settings = run_settings(cfg, spec)
         check_same_settings(run_dir / "run.json", settings)
         reused = None if _model_ready(run_dir / "train") else reused_model(cfg, spec.run_id, settings)
         if reused is not None:
