@@ -197,3 +197,26 @@ def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir):
     (out / "toy-x-y-s2" / "train" / "model" / "modules.json").write_text("[]")
     assert run_states(cfg, out) == [("toy-x-y-s1", "training (checkpoint-30)"),
                                     ("toy-x-y-s2", "trained, evaluations to do"), ("toy-x-y-s3", "to do")]
+
+
+def test_a_subset_with_every_language_reuses_the_unrestricted_run(tmp_path, tiny_model_dir, capsys):
+    write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
+    write_config(tmp_path / "train.yaml", {
+        "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
+        "output_dir": str(tmp_path / "unused"), "seed": 1, "validation_fraction": 0.2,
+        "training": {"batch_size": 8, "max_steps": 2, "eval_steps": 2, "logging_steps": 1, "loss": "mnrl",
+                     "warmup_steps": 0, "max_seq_length": 32}})
+    common = {"train": {"toy": "train.yaml"}, "base_model": str(tiny_model_dir), "include_base": False,
+              "evaluate": {"benchmarks": [f"lareqa:{FIXTURES / 'lareqa_tiny'}"], "batch_size": 8}}
+    first = write_config(tmp_path / "first.yaml", {"name": "first", "grid": [{"strategy": ["x-y"]}], **common})
+    assert main(["experiment", "--config", str(first), "--out", str(tmp_path / "a")]) == 0
+    trained = (tmp_path / "a" / "toy-x-y-s1" / "train" / "model").resolve()
+    counts = write_config(tmp_path / "counts.yaml", {
+        "name": "counts", "models_from": str(tmp_path / "a"), **common,
+        "grid": [{"strategy": ["x-y"], "train_languages": {"sizes": [2, 3], "languages": ["de", "en", "es"],
+                                                            "include": ["en"]}}]})
+    capsys.readouterr()
+    assert main(["experiment", "--config", str(counts), "--out", str(tmp_path / "b"), "--list"]) == 0
+    states = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
+    assert states[next(r for r in states if "-k3-" in r)] == f"reuses {trained}"
+    assert states[next(r for r in states if "-k2-" in r)] == "to do"

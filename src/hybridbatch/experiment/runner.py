@@ -8,6 +8,7 @@ are library calls; their errors arrive as exceptions naming the run.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import time
@@ -97,20 +98,39 @@ def check_same_evaluation(out: Path, eval_cfg: EvaluationConfig) -> None:
                                    f"{want!r}; use another --out or delete the folder", path=out)
 
 
-def reused_model(cfg: ExperimentConfig, run_id: str, settings: dict[str, Any]) -> Path | None:
-    """The trained model of the same run in ``cfg.models_from``, if that run was made with the same training
-    config text, experiment overrides and run overrides (else None: the run is trained here)."""
+def reused_model(cfg: ExperimentConfig, spec: RunSpec, settings: dict[str, Any]) -> Path | None:
+    """The trained model of the same run in ``cfg.models_from``: one made with the same training config
+    text, experiment overrides and run overrides — or, for a training-language subset that keeps every item
+    of the dataset (k = all its languages), the unrestricted run of that strategy and seed. None: train here."""
     if not cfg.models_from:
         return None
-    other = Path(cfg.models_from) / run_id
+    found = _matching_model(Path(cfg.models_from) / spec.run_id, settings)
+    if found is None and spec.languages is not None:
+        plain = dataclasses.replace(spec, languages=None, language_dataset=None)
+        other = Path(cfg.models_from) / plain.run_id
+        if _model_ready(other / "train") is not None and _same_training_items(cfg, spec, plain):
+            found = _matching_model(other, run_settings(cfg, plain)[1])
+    return found
+
+
+def _matching_model(other: Path, settings: dict[str, Any]) -> Path | None:
     model = _model_ready(other / "train")
     if model is None or not (other / "run.json").is_file():
         return None
     before = json.loads((other / "run.json").read_text(encoding="utf-8"))
     same = all(before.get(key) == settings[key] for key in ("train_config", "train_overrides", "run_overrides"))
     if not same:
-        log.info("%s: not reusing %s (trained with other settings)", run_id, model)
+        log.info("not reusing %s (trained with other settings)", model)
     return model.resolve() if same else None
+
+
+def _same_training_items(cfg: ExperimentConfig, spec: RunSpec, plain: RunSpec) -> bool:
+    """Whether the run's language subset leaves its training data exactly as the unrestricted run's."""
+    from hybridbatch.training.data import load_datasets
+
+    a = load_datasets(training_config(cfg, spec, Path("unused")))
+    b = load_datasets(training_config(cfg, plain, Path("unused")))
+    return [ps.items for ps in a] == [ps.items for ps in b]
 
 
 def check_same_settings(path: Path, settings: dict[str, Any]) -> None:
@@ -171,7 +191,7 @@ def run_states(cfg: ExperimentConfig, out: Path) -> list[tuple[str, str]]:
         evals = [run_dir / f"eval-{b}" / "results.json" for b in cfg.evaluate.benchmarks]
         evals += [f / "results.json" for f in wise_folders(cfg, run_dir).values()]
         model = model_of_run(run_dir)
-        reused = None if model else reused_model(cfg, spec.run_id, run_settings(cfg, spec)[1])
+        reused = None if model else reused_model(cfg, spec, run_settings(cfg, spec)[1])
         steps = [int(c.name[11:]) for c in (run_dir / "train" / "checkpoints").glob("checkpoint-*")
                  if c.name[11:].isdigit()]
         if evals and all(f.is_file() for f in evals):
@@ -213,7 +233,7 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
         run_dir.mkdir(exist_ok=True)
         extra, settings = run_settings(cfg, spec)
         check_same_settings(run_dir / "run.json", settings)
-        reused = None if _model_ready(run_dir / "train") else reused_model(cfg, spec.run_id, settings)
+        reused = None if _model_ready(run_dir / "train") else reused_model(cfg, spec, settings)
         if reused is not None:
             settings["model_from"] = str(reused)
         write_json(run_dir / "run.json", settings)
