@@ -180,7 +180,7 @@ def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_m
     assert (run / "train" / "model" / "modules.json").is_file()
 
 
-def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir):
+def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir, caplog):
     from hybridbatch.experiment.config import load_experiment
     from hybridbatch.experiment.runner import run_states
 
@@ -197,6 +197,10 @@ def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir):
     (out / "toy-x-y-s2" / "train" / "model" / "modules.json").write_text("[]")
     assert run_states(cfg, out) == [("toy-x-y-s1", "training (checkpoint-30)"),
                                     ("toy-x-y-s2", "trained, evaluations to do"), ("toy-x-y-s3", "to do")]
+    cfg.models_from = str(tmp_path / "nowhere")  # a typo must not pass silently: hours of retraining
+    with caplog.at_level("WARNING"):
+        assert run_states(cfg, out)[2] == ("toy-x-y-s3", "to do")
+    assert "nowhere is not a folder" in caplog.text
 
 
 def test_a_subset_with_every_language_reuses_the_unrestricted_run(tmp_path, tiny_model_dir, capsys):

@@ -98,6 +98,12 @@ def check_same_evaluation(out: Path, eval_cfg: EvaluationConfig) -> None:
                                    f"{want!r}; use another --out or delete the folder", path=out)
 
 
+def warn_missing_models_from(cfg: ExperimentConfig) -> None:
+    if cfg.models_from and not Path(cfg.models_from).is_dir():
+        log.warning("models_from %s is not a folder (relative paths start at %s): every run is trained here",
+                    cfg.models_from, Path.cwd())
+
+
 def reused_model(cfg: ExperimentConfig, spec: RunSpec, settings: dict[str, Any]) -> Path | None:
     """The trained model of the same run in ``cfg.models_from``: one made with the same training config
     text, experiment overrides and run overrides — or, for a training-language subset that keeps every item
@@ -158,6 +164,7 @@ def check_before_work(cfg: ExperimentConfig, out: Path, only: list[str] | None) 
             raise HybridbatchError(f"--only names unknown run(s) {', '.join(unknown)}; the grid has "
                                    f"{', '.join(r.run_id for r in runs)}")
         runs = [r for r in runs if r.run_id in only]
+    warn_missing_models_from(cfg)
     unknown = sorted(set(cfg.evaluate.benchmark_languages) - set(cfg.evaluate.benchmarks))
     if unknown:
         raise HybridbatchError(f"evaluate.benchmark_languages names {', '.join(unknown)}, not in evaluate.benchmarks",
@@ -185,6 +192,7 @@ def run_settings(cfg: ExperimentConfig, spec: RunSpec) -> tuple[dict[str, Any], 
 def run_states(cfg: ExperimentConfig, out: Path) -> list[tuple[str, str]]:
     """(run id, state) for every run of the grid in ``out``: done | evaluating (trained) | training
     (checkpoint-N) | reuses PATH | to do. Reads the folders only; writes nothing."""
+    warn_missing_models_from(cfg)
     states = []
     for spec in expand_grid(cfg):
         run_dir = out / spec.run_id
