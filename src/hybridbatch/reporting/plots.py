@@ -98,21 +98,34 @@ def line_panels(panels: Sequence[LinePanel], path: Path) -> None:
     plt.close(fig)
 
 
+MARKERS = "osD^vPXph<>"
+
+
 def tradeoff_scatter(points: Sequence[tuple[str, float, float, float]], path: Path, *, title: str, xlabel: str,
                      ylabel: str, clabel: str, highlight: str | None = None) -> None:
-    """One marker per (label, x, y, c) point, coloured by c, the labels' means annotated; the points of
-    ``highlight`` (e.g. the base model) drawn as a black star. Written to ``path``."""
+    """One marker per (label, x, y, c) point (so one per seed), coloured by c on one shared scale, one marker
+    shape per label (legend); the points of ``highlight`` (e.g. the base model) drawn as black stars."""
     plt = pyplot()
-    fig, ax = plt.subplots(figsize=(6.4, 4.6))
-    xs, ys, cs = (np.array([p[i] for p in points], dtype=float) for i in (1, 2, 3))
-    image = ax.scatter(xs, ys, c=cs, cmap="viridis_r", s=36, edgecolors="black", linewidths=0.4)
-    fig.colorbar(image, ax=ax, label=clabel)
-    for label in dict.fromkeys(p[0] for p in points):
-        mine = [(p[1], p[2]) for p in points if p[0] == label]
-        mx, my = float(np.mean([m[0] for m in mine])), float(np.mean([m[1] for m in mine]))
+    from matplotlib.colors import Normalize
+
+    fig, ax = plt.subplots(figsize=(7.2, 4.8))
+    cs = np.array([p[3] for p in points], dtype=float)
+    norm = Normalize(vmin=float(cs.min()), vmax=float(cs.max()) if cs.max() > cs.min() else float(cs.min()) + 1)
+    image = None
+    for i, label in enumerate(dict.fromkeys(p[0] for p in points)):
+        mine = np.array([p[1:] for p in points if p[0] == label], dtype=float)
         if label == highlight:
-            ax.scatter([mx], [my], marker="*", s=220, color="black", zorder=3)
-        ax.annotate(label, (mx, my), textcoords="offset points", xytext=(5, 4), fontsize=7)
+            ax.scatter(mine[:, 0], mine[:, 1], marker="*", s=220, color="black", zorder=3, label=label)
+            continue
+        image = ax.scatter(mine[:, 0], mine[:, 1], c=mine[:, 2], cmap="viridis_r", norm=norm, s=44,
+                           marker=MARKERS[i % len(MARKERS)], edgecolors="black", linewidths=0.5, label=label)
+    if image is not None:
+        fig.colorbar(image, ax=ax, label=clabel)
+    legend = ax.legend(fontsize=7, loc="best", framealpha=0.8)
+    for handle in legend.legend_handles:
+        if handle.get_label() != highlight and hasattr(handle, "set_facecolor"):
+            handle.set_facecolor("white")
+    ax.margins(x=0.08, y=0.12)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
