@@ -16,13 +16,18 @@ from tests.training.helpers import toy_items, write_config, write_jsonl
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
-def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys):
+def write_toy_training(tmp_path: Path, model_dir: Path) -> None:
+    """items.jsonl (40 groups in en/de/es) and train.yaml: 2 steps of batch 8 on the tiny model."""
     write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
     write_config(tmp_path / "train.yaml", {
-        "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
+        "model": str(model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
         "output_dir": str(tmp_path / "unused"), "seed": 1, "validation_fraction": 0.2,
         "training": {"batch_size": 8, "max_steps": 2, "eval_steps": 2, "logging_steps": 1, "loss": "mnrl",
                      "warmup_steps": 0, "max_seq_length": 32}})
+
+
+def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys):
+    write_toy_training(tmp_path, tiny_model_dir)
     bench = f"lareqa:{FIXTURES / 'lareqa_tiny'}"
     exp = write_config(tmp_path / "exp.yaml", {
         "name": "tiny", "train": {"toy": "train.yaml"},
@@ -135,12 +140,7 @@ def test_validation_only_grid_with_override_axes_and_wise_rows(tmp_path, tiny_mo
 
 
 def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_model_dir, capsys):
-    write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
-    write_config(tmp_path / "train.yaml", {
-        "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
-        "output_dir": str(tmp_path / "unused"), "seed": 1, "validation_fraction": 0.2,
-        "training": {"batch_size": 8, "max_steps": 2, "eval_steps": 2, "logging_steps": 1, "loss": "mnrl",
-                     "warmup_steps": 0, "max_seq_length": 32}})
+    write_toy_training(tmp_path, tiny_model_dir)
     bench = f"lareqa:{FIXTURES / 'lareqa_tiny'}"
     common = {"train": {"toy": "train.yaml"}, "evaluate": {"benchmarks": [bench], "batch_size": 8},
               "base_model": str(tiny_model_dir), "include_base": False}
@@ -204,12 +204,7 @@ def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir, caplog
 
 
 def test_a_subset_with_every_language_reuses_the_unrestricted_run(tmp_path, tiny_model_dir, capsys):
-    write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))
-    write_config(tmp_path / "train.yaml", {
-        "model": str(tiny_model_dir), "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
-        "output_dir": str(tmp_path / "unused"), "seed": 1, "validation_fraction": 0.2,
-        "training": {"batch_size": 8, "max_steps": 2, "eval_steps": 2, "logging_steps": 1, "loss": "mnrl",
-                     "warmup_steps": 0, "max_seq_length": 32}})
+    write_toy_training(tmp_path, tiny_model_dir)
     common = {"train": {"toy": "train.yaml"}, "base_model": str(tiny_model_dir), "include_base": False,
               "evaluate": {"benchmarks": [f"lareqa:{FIXTURES / 'lareqa_tiny'}"], "batch_size": 8}}
     first = write_config(tmp_path / "first.yaml", {"name": "first", "grid": [{"strategy": ["x-y"]}], **common})
