@@ -3,7 +3,8 @@
     HYBRIDBATCH_DATA=../shared/data python benchmarks/rescore_runs.py [ROOT ...]   # default ROOT: docs/runs
 
 For every evaluation folder under ROOT (one holding results.json and per_query.npz): load its benchmark
-(the spec in config.json, else results["benchmark"], with results["languages"]) from the data folder,
+(the spec and language subset in config.json, else results["benchmark"] and results["languages"]) from
+the data folder,
 re-aggregate per_query.npz through the scorer of results["kind"] and compare every number of
 results.json (except "timing"); when the folder holds results.md / results.csv, also re-render them from
 the re-aggregated results and compare the text. Prints one line per folder with the largest absolute
@@ -60,9 +61,10 @@ def rescore(folder: Path, data_dir: str | None) -> tuple[float, list[str]]:
     config_file = folder / "config.json"
     config = json.loads(config_file.read_text(encoding="utf-8")).get("config", {}) if config_file.is_file() else {}
     spec = config.get("benchmark") or stored["benchmark"]
-    bench = load_benchmark(spec, Path(data_dir) if data_dir else None, stored.get("languages"))
-    if list(bench.languages) != list(stored.get("languages", [])):
-        return 0.0, [f"benchmark languages {bench.languages} != stored {stored.get('languages')}"]
+    # The evaluation's own language subset; results["languages"] may name only the query languages
+    # (Tatoeba's and AfriQA's pivots are not listed), so it is compared below, not used to load.
+    languages = config["languages"] if "languages" in config else stored.get("languages")
+    bench = load_benchmark(spec, Path(data_dir) if data_dir else None, languages)
     scorer = scorer_for(stored)
     with np.load(folder / "per_query.npz") as data:
         per_query = {k: data[k] for k in data.files}
