@@ -4,8 +4,7 @@
 
 For every evaluation folder under ROOT (one holding results.json and per_query.npz): load its benchmark
 (the spec and language subset in config.json, else results["benchmark"] and results["languages"]) from
-the data folder,
-re-aggregate per_query.npz through the scorer of results["kind"] and compare every number of
+the data folder, re-aggregate per_query.npz through the scorer of results["kind"] and compare every number of
 results.json (except "timing"); when the folder holds results.md / results.csv, also re-render them from
 the re-aggregated results and compare the text. Prints one line per folder with the largest absolute
 difference; exits 1 if any number, key or rendered file differs, 2 on unreadable input.
