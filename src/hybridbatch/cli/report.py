@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
                      base_label=args.base)
     from hybridbatch.reporting.studies import write_studies
 
-    write_studies(records, Path(args.out))  # language-count / robustness reports when the runs have them
+    write_studies(records, Path(args.out), args.resamples)  # language-count / robustness reports when the runs have them
     print(f"compared {len(records)} evaluations; report: {args.out}/summary.md")
     return 0

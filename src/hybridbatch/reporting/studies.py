@@ -7,7 +7,8 @@
   With k = 1 every strategy is X-X-mono, so the k = 1 runs are the first point of every strategy's line.
   Files: ``language_count.md`` / ``.json`` / ``.png``.
 * **robustness** (evaluations with a ``robustness.json``): per model label and perturbation, the mean drop
-  over seeds; ``robustness.md`` / ``.png``.
+  over seeds, and paired tests of two models' per-query drops; ``robustness.md`` / ``.png`` /
+  ``robustness_tests.csv``.
 """
 
 from __future__ import annotations
@@ -129,9 +130,13 @@ def _png(bench: str) -> str:
     return f"language_count-{bench}.png"
 
 
-def write_robustness_summary(records: list[EvalRecord], folder: Path) -> bool:
-    """robustness.md/.png into ``folder`` from every record with robustness.json; False when none has one."""
+def write_robustness_summary(records: list[EvalRecord], folder: Path, n_resamples: int = 10_000) -> bool:
+    """robustness.md/.png into ``folder`` from every record with robustness.json, with paired tests on the
+    per-query drops (:mod:`hybridbatch.reporting.robustness_tests`, also robustness_tests.csv); False when
+    no record has one."""
     from hybridbatch.evaluation.robustness import MEASURES, drop_plot
+    from hybridbatch.reporting.robustness_tests import drop_tests, drop_tests_markdown
+    from hybridbatch.reporting.tables import csv_text
 
     found = [(r, json.loads((r.path / "robustness.json").read_text(encoding="utf-8")))
              for r in records if (r.path / "robustness.json").is_file()]
@@ -166,16 +171,23 @@ def write_robustness_summary(records: list[EvalRecord], folder: Path) -> bool:
         png = f"robustness-{bench}.png"
         if drop_plot(series, folder / png, title=bench):
             lines += ["", f"![robustness]({png})", ""]
+    tests = drop_tests([r for r, _ in found], n_resamples)
+    lines += drop_tests_markdown(tests)
+    if tests:
+        columns = ["benchmark", "perturbation", "a", "b", "measure", "drop_a", "drop_b", "p", "n"]
+        (folder / "robustness_tests.csv").write_text(csv_text(columns, [[r[c] for c in columns] for r in tests]),
+                                                     encoding="utf-8")
     (folder / "robustness.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return True
 
 
-def write_studies(records: list[EvalRecord], folder: Path) -> list[str]:
-    """Every study report the records allow, into ``folder`` (which exists); returns the files' names."""
+def write_studies(records: list[EvalRecord], folder: Path, n_resamples: int = 10_000) -> list[str]:
+    """Every study report the records allow, into ``folder`` (which exists); returns the files' names.
+    ``n_resamples``: the randomization tests' resamples (robustness drops)."""
     folder.mkdir(parents=True, exist_ok=True)
     made = []
     if write_language_count(records, folder):
         made.append("language_count.md")
-    if write_robustness_summary(records, folder):
+    if write_robustness_summary(records, folder, n_resamples):
         made.append("robustness.md")
     return made
