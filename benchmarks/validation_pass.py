@@ -3,6 +3,11 @@ groups of the training config encoded once and scored by the LAReQA scorer, as t
 evaluation. Prints the size of the validation benchmark, seconds per pass and texts/s.
 
     python benchmarks/validation_pass.py [--config configs/mlqa-to-xquad.yaml] [--model default] [--passes 2]
+        [--precision auto|fp32|bf16] [--seed N]
+
+The held-out groups depend on the training seed: to score a fine-tuned model on *its* validation split
+(e.g. the bf16 drift of a model of the experiment grid, trained with seed 1), pass that run's ``--seed``;
+with another seed part of the "validation" groups were training data for it.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ def main() -> None:
     parser.add_argument("--model", default="default")
     parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     parser.add_argument("--passes", type=int, default=2)
+    parser.add_argument("--seed", type=int, help="training seed that drew the held-out split (default: the config's)")
     parser.add_argument("--out", help="write the numbers as JSON")
     args = parser.parse_args()
 
@@ -34,6 +40,8 @@ def main() -> None:
     from hybridbatch.training.validation import ValidationEvaluator, validation_benchmark
 
     config = load_config(args.config)
+    if args.seed is not None:
+        config.seed = args.seed
     data = prepare_data(config, args.data_dir)
     bench = validation_benchmark(data.validation)
     model = load_model(args.model, max_seq_length=config.training.max_seq_length)
