@@ -6,7 +6,7 @@ perturbed query is another text, so another cache key). Each perturbation gets a
 ``perturb-<name>-<strength>/`` (perturbed_results.json, results.md, perturbed_per_query.npz — named so that
 ``report`` and ``benchmarks/rescore_runs.py`` do not take it for an evaluation folder — and examples.txt,
 the first 20 queries before and after) inside the evaluation folder, and the
-evaluation folder gets ``robustness.json`` / ``.md`` / ``.csv`` / ``.png``: per perturbation and strength,
+evaluation folder gets ``robustness.json`` / ``.md`` / ``.csv`` / ``.png`` (bars of the drop per perturbation): per perturbation and strength,
 each summary measure clean, perturbed and its drop = clean − perturbed (for rank distance: perturbed −
 clean, so a positive number is always a loss).
 """
@@ -105,29 +105,34 @@ def write_robustness(folder: Path, robustness: dict[str, Any]) -> None:
 
 
 def drop_plot(series: dict[str, list[dict[str, Any]]], path: Path, *, title: str) -> bool:
-    """mAP drop against strength, one panel per setting (Mo./Cr./Mul.), one line per (series, perturbation);
-    a perturbation with one strength is a point. False (no file) when there is nothing to draw."""
+    """Grouped bars of the mAP drop per perturbation (``name:strength`` on the x axis), one bar colour per
+    series (model), one panel per setting (Mo./Cr./Mul.); a series without a perturbation has no bar there.
+    False (no file) when there is nothing to draw."""
     from hybridbatch.reporting.plots import pyplot
 
     settings = [(p, label) for p, label in MEASURES[:3]
                 if any(r[p]["drop"] is not None for rows in series.values() for r in rows)]
     if not settings:
         return False
+    keys = list(dict.fromkeys(r["perturbation"] for rows in series.values() for r in rows))
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(settings), figsize=(5.2 * len(settings), 3.8), squeeze=False)
-    for ax, (measure, label) in zip(axes[0], settings):
-        for prefix, rows in series.items():
-            for name in dict.fromkeys(r["name"] for r in rows):
-                pts = sorted((r["strength"], r[measure]["drop"]) for r in rows
-                             if r["name"] == name and r[measure]["drop"] is not None)
-                if pts:
-                    ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o",
-                            label=f"{prefix} {name}".strip())
+    width = 0.8 / max(1, len(series))
+    fig, axes = plt.subplots(len(settings), 1, figsize=(max(6.0, 0.9 * len(keys) + 2.0), 2.6 * len(settings)),
+                             squeeze=False, sharex=True)
+    for ax, (measure, label) in zip(axes[:, 0], settings):
+        for i, (name, rows) in enumerate(series.items()):
+            by_key = {r["perturbation"]: r[measure]["drop"] for r in rows}
+            xs = [j + (i - (len(series) - 1) / 2) * width for j, k in enumerate(keys) if by_key.get(k) is not None]
+            ys = [by_key[k] for k in keys if by_key.get(k) is not None]
+            ax.bar(xs, ys, width=width, label=name or None, color=f"C{i}")
         ax.axhline(0.0, color="grey", linewidth=0.8)
-        ax.set_xlabel("strength")
         ax.set_ylabel(f"{label} drop")
-        ax.set_title(f"{title}: {label}")
-        ax.legend(fontsize=6, loc="best")
+        ax.grid(axis="y", alpha=0.3)
+    axes[0, 0].set_title(f"{title}: mAP drop per perturbation (clean − perturbed; higher = less robust)")
+    axes[-1, 0].set_xticks(range(len(keys)))
+    axes[-1, 0].set_xticklabels(keys, rotation=30, ha="right")
+    if any(series):
+        axes[0, 0].legend(fontsize=7, loc="upper left", ncol=min(4, len(series)))
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
