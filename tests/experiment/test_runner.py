@@ -157,11 +157,13 @@ def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_m
     assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b"), "--list"]) == 0
     states = dict(line.split("\t") for line in capsys.readouterr().out.splitlines())
     assert states == {"toy-x-x-mono-s1": f"reuses {trained.parent.parent.parent / 'toy-x-x-mono-s1/train/model'}",
-                      "toy-x-y-s1": f"reuses {trained}", "toy-x-y-s2": "to do"}
+                      "toy-x-y-s1": f"reuses {trained}", "toy-x-y-s2": "to do", "soup-x-x-mono+x-y-s1": "to do",
+                      "soup-x-x-mono+x-y-s2": "not made: no x-x-mono run with seed 2 on toy"}
     assert not (tmp_path / "b").exists()  # --list writes nothing
     assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b")]) == 0
     assert main(["experiment", "--config", str(second), "--out", str(tmp_path / "b"), "--list"]) == 0
-    assert set(dict(line.split("\t") for line in capsys.readouterr().out.splitlines()[-3:]).values()) == {"done"}
+    after = dict(line.split("\t") for line in capsys.readouterr().out.splitlines() if "\t" in line)
+    assert {after[k] for k in ("toy-x-x-mono-s1", "toy-x-y-s1", "toy-x-y-s2", "soup-x-x-mono+x-y-s1")} == {"done"}
     reused = tmp_path / "b" / "toy-x-y-s1"
     assert not (reused / "train").exists()
     assert json.loads((reused / "run.json").read_text())["model_from"] == str(trained)

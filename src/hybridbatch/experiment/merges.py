@@ -57,27 +57,47 @@ def evaluate_wise(cfg: ExperimentConfig, spec: RunSpec, run_dir: Path, model_dir
     return [f for f in folders.values() if (f / "results.json").is_file()]
 
 
-def evaluate_soups(cfg: ExperimentConfig, runs: list[RunSpec], out: Path) -> list[Path]:
-    """Evaluate every configured soup for each (training set, seed) whose member runs all have a model."""
-    from hybridbatch.experiment.runner import model_of_run
-
-    done: list[Path] = []
+def _soups(cfg: ExperimentConfig, runs: list[RunSpec], out: Path):
+    """(name, members, member specs (None where the grid has no such run), eval folders, train, seed) of every
+    configured soup, per (training set, seed) of ``runs``."""
     for members in cfg.soups:
         for train, seed in dict.fromkeys((r.train, r.seed) for r in runs):
             specs = [next((r for r in runs if r.train == train and r.seed == seed and r.strategy == s), None)
                      for s in members]
             name = f"soup-{'+'.join(members)}-s{seed}" + ("" if len(cfg.train) == 1 else f"-{train}")
-            folders = {b: out / name / f"eval-{b}" for b in cfg.evaluate.benchmarks}
-            todo = _pending(folders)
-            models = [model_of_run(out / s.run_id) if s else None for s in specs]
-            if todo and all(m is not None for m in models):
-                from hybridbatch.models.loading import load_model
-                from hybridbatch.models.merge import merge_models
+            yield name, members, specs, {b: out / name / f"eval-{b}" for b in cfg.evaluate.benchmarks}, train, seed
 
-                loaded = [load_model(str(m)) for m in models]
-                merged = merge_models(loaded, [str(m) for m in models], [1.0 / len(loaded)] * len(loaded))
-                extra = {"label": f"soup({'+'.join(members)})", "run_id": name, "strategy": "soup", "seed": seed,
-                         "train": train, "members": [s.run_id for s in specs]}
-                _evaluate_model(merged, f"soup:{'+'.join(str(m) for m in models)}", cfg, todo, extra)
-            done += [f for f in folders.values() if (f / "results.json").is_file()]
+
+def soup_states(cfg: ExperimentConfig, runs: list[RunSpec], out: Path) -> list[tuple[str, str]]:
+    """(soup name, state) for ``experiment --list``: done | to do | not made (a member strategy has no run
+    with that seed and training set)."""
+    states = []
+    for name, members, specs, folders, train, seed in _soups(cfg, runs, out):
+        missing = [m for m, s in zip(members, specs) if s is None]
+        if missing:
+            state = f"not made: no {', '.join(missing)} run with seed {seed} on {train}"
+        else:
+            state = "to do" if _pending(folders) else "done"
+        states.append((name, state))
+    return states
+
+
+def evaluate_soups(cfg: ExperimentConfig, runs: list[RunSpec], out: Path) -> list[Path]:
+    """Evaluate every configured soup for each (training set, seed) whose member runs all have a model."""
+    from hybridbatch.experiment.runner import model_of_run
+
+    done: list[Path] = []
+    for name, members, specs, folders, train, seed in _soups(cfg, runs, out):
+        todo = _pending(folders)
+        models = [model_of_run(out / s.run_id) if s else None for s in specs]
+        if todo and all(m is not None for m in models):
+            from hybridbatch.models.loading import load_model
+            from hybridbatch.models.merge import merge_models
+
+            loaded = [load_model(str(m)) for m in models]
+            merged = merge_models(loaded, [str(m) for m in models], [1.0 / len(loaded)] * len(loaded))
+            extra = {"label": f"soup({'+'.join(members)})", "run_id": name, "strategy": "soup", "seed": seed,
+                     "train": train, "members": [s.run_id for s in specs]}
+            _evaluate_model(merged, f"soup:{'+'.join(str(m) for m in models)}", cfg, todo, extra)
+        done += [f for f in folders.values() if (f / "results.json").is_file()]
     return done

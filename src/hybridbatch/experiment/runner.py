@@ -190,8 +190,9 @@ def run_settings(cfg: ExperimentConfig, spec: RunSpec) -> tuple[dict[str, Any], 
 
 
 def run_states(cfg: ExperimentConfig, out: Path) -> list[tuple[str, str]]:
-    """(run id, state) for every run of the grid in ``out``: done | evaluating (trained) | training
-    (checkpoint-N) | reuses PATH | to do. Reads the folders only; writes nothing."""
+    """(run id, state) for every run of the grid in ``out``: done | trained, evaluations to do | training
+    (checkpoint-N) | reuses PATH | to do; then every soup's (name, state) (:func:`~hybridbatch.experiment.merges.soup_states`).
+    Reads the folders only; writes nothing."""
     warn_missing_models_from(cfg)
     states = []
     for spec in expand_grid(cfg):
@@ -213,7 +214,9 @@ def run_states(cfg: ExperimentConfig, out: Path) -> list[tuple[str, str]]:
         else:
             state = "to do"
         states.append((spec.run_id, state))
-    return states
+    from hybridbatch.experiment.merges import soup_states
+
+    return states + soup_states(cfg, expand_grid(cfg), out)
 
 
 def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None) -> Path:
