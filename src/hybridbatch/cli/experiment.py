@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--only", help="comma-separated run ids to run (others are left as they are)")
     p.add_argument("--list", action="store_true", help="print the runs of the grid with their state in the "
                    "experiment folder (done | trained, evaluations to do | training (checkpoint-N) | reuses "
-                   "PATH | to do) and exit")
+                   "PATH | to do), then its soups (done | to do | not made), and exit")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"],
                    help="where runs train and evaluate (default: the config's device, auto = CUDA when present)")
     p.set_defaults(func=run)
