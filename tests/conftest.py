@@ -54,6 +54,15 @@ def build_tiny_model(folder: Path, seed: int = 0) -> Path:
     return st_dir
 
 
+@pytest.fixture(autouse=True)
+def cpu_without_native_bf16(monkeypatch):
+    """Every test runs as on a CPU without native bf16, so precision ``auto`` means fp32 on any machine
+    (results are compared with fp32 references); tests/test_hardware.py checks the choice per flag set."""
+    from hybridbatch import hardware
+
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset())
+
+
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """Path of a tiny random sentence-transformers model folder (built once per test session)."""

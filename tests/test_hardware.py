@@ -7,6 +7,7 @@ import pytest
 from hybridbatch import hardware
 from hybridbatch.errors import HybridbatchError
 
+READ_CPU_FLAGS = hardware.cpu_flags  # the real reader; conftest fakes a CPU without native bf16
 AVX2 = frozenset({"sse4_2", "avx", "avx2", "fma"})
 AVX512 = AVX2 | {"avx512f", "avx512bw", "avx512_vnni"}
 
@@ -38,9 +39,10 @@ def test_auto_device_and_cuda_without_a_gpu(monkeypatch):
     assert hardware.resolve_device("auto") == "cuda"
 
 
-def test_cpu_flags_reads_this_machine():
-    flags = hardware.cpu_flags()
+def test_cpu_flags_reads_this_machine(monkeypatch):
+    flags = READ_CPU_FLAGS()
     assert isinstance(flags, frozenset)
+    monkeypatch.setattr(hardware, "cpu_flags", READ_CPU_FLAGS)
     assert hardware.cpu_has_native_bf16() == any(f in flags for f in ("avx512_bf16", "amx_bf16"))
 
 
