@@ -41,6 +41,8 @@ def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys)
     assert (first / "results.json").is_file()
     stamp = (first / "results.json").stat().st_mtime_ns
     assert not (out / "toy-hybrid-a0.5-s2").exists()
+    assert f"base/eval-{bench}" in json.loads((out / "timing.json").read_text())
+    (out / "timing.json").unlink()  # as if killed before the timings were written
     # continuing runs the rest and leaves the finished run alone
     assert main(["experiment", "--config", str(exp), "--out", str(out)]) == 0
     assert (first / "results.json").stat().st_mtime_ns == stamp
@@ -56,6 +58,7 @@ def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys)
     assert all(0.0 < row["p"] <= 1.0 for row in data["significance"])
     timing = json.loads((out / "timing.json").read_text())
     assert "toy-hybrid-a0.5-s2/train" in timing
+    assert f"base/eval-{bench}" not in timing  # found finished, not timed again
     # a run whose evaluations are all finished is not retrained, even without its model folder
     import shutil
 

@@ -235,9 +235,10 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
     if cfg.include_base:
         for bench in cfg.evaluate.benchmarks:
             target = out / "base" / f"eval-{bench}"
-            started = time.perf_counter()
+            started, pending = time.perf_counter(), not (target / "results.json").is_file()
             evaluate_run(cfg.base_model, bench, cfg, target, {"label": "base (untrained)", "run_id": "base"})
-            timing.setdefault(f"base/eval-{bench}", round(time.perf_counter() - started, 1))
+            if pending:  # a finished evaluation found again is not timed
+                timing.setdefault(f"base/eval-{bench}", round(time.perf_counter() - started, 1))
             eval_dirs.append(target)
     for spec in runs:
         run_dir = out / spec.run_id
