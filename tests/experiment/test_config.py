@@ -35,6 +35,19 @@ def test_grid_expansion_dedups_alpha_ends_and_ignores_alpha_for_baselines(tmp_pa
                    "t-hybrid-a0.5-s2", "t-hybrid-a0.25-s1"]
 
 
+def test_labels_name_the_training_set_only_when_the_experiment_has_several(tmp_path):
+    one = expand_grid(load_experiment(_experiment(tmp_path)))
+    assert [r.label for r in one] == ["hybrid α=0.5"]
+    two = load_experiment(_experiment(tmp_path, train={"t": "train.yaml", "u": "train.yaml"},
+                                      grid=[{"strategy": ["hybrid", "x-y"], "seed": [1, 2]}]))
+    runs = expand_grid(two)
+    labels = {r.run_id: r.label for r in runs}
+    assert labels["t-hybrid-a0.5-s1"] == labels["t-hybrid-a0.5-s2"] == "hybrid α=0.5 (train=t)"
+    assert labels["u-hybrid-a0.5-s1"] == "hybrid α=0.5 (train=u)"
+    assert labels["u-x-y-s2"] == "x-y (train=u)"
+    assert len({r.label for r in runs}) == 4  # two strategies × two training sets; seeds share a label
+
+
 @pytest.mark.parametrize("patch, message", [
     ({"grid": [{"strategy": ["mixed"]}]}, r"'grid\[0\].strategy\[0\]' is 'mixed'; expected one of"),
     ({"grid": [{"strategy": "hybrid"}]}, r"'grid\[0\].strategy' should be a list, got str 'hybrid'"),

@@ -104,6 +104,9 @@ class RunSpec:
     settings: tuple[tuple[str, Any], ...] = ()  # the block's training-field overrides, in block order
     languages: tuple[str, ...] | None = None  # training-language subset (train_languages axis), sorted
     language_dataset: str | None = None  # the dataset it restricts (None: the first)
+    # the experiment has several training sets: the label names this run's, so that runs of one strategy on
+    # different training sets are not read as seeds of one system (not part of the run's identity)
+    train_in_label: bool = dataclasses.field(default=False, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -115,7 +118,8 @@ class RunSpec:
     @property
     def label(self) -> str:
         base = f"{self.strategy} α={self.alpha:g}" if self.strategy == "hybrid" else self.strategy
-        parts = [f"{key.rsplit('.', 1)[-1]}={_short(value)}" for key, value in self.settings]
+        parts = [f"train={self.train}"] if self.train_in_label else []
+        parts += [f"{key.rsplit('.', 1)[-1]}={_short(value)}" for key, value in self.settings]
         if self.languages:
             parts.append(f"k={len(self.languages)}: {' '.join(self.languages)}")
         return f"{base} ({', '.join(parts)})" if parts else base
@@ -231,7 +235,7 @@ def expand_grid(cfg: ExperimentConfig) -> list[RunSpec]:
             if langs is not None and len(langs) == 1:  # one language: no X-Y row exists
                 strategy = "x-x-mono"
             spec = RunSpec(strategy, alpha if strategy == "hybrid" else None, int(seed), train, settings, langs,
-                           axis.dataset if axis else None)
+                           axis.dataset if axis else None, train_in_label=len(cfg.train) > 1)
             if spec not in runs:
                 runs.append(spec)
     return runs
