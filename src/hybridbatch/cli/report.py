@@ -15,8 +15,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Each RUN_DIR is an evaluation folder (with results.json) or a folder holding such "
         "folders (an experiment run). Systems are labelled by the label stored in their config, else "
         "by folder name; evaluations with the same label are seeds of one system. Evaluations of a "
-        "study add its report: language_count.md (runs with training-language subsets) and robustness.md "
-        "(evaluations with --perturb: drops and paired tests of two models' per-query drops).")
+        "study add its report: language_count.md (runs with training-language subsets), robustness.md "
+        "(evaluations with --perturb: drops and paired tests of two models' per-query drops) and domain.md "
+        "(runs on several training sets, on two or more benchmarks: one against the other).")
     p.add_argument("runs", nargs="+", metavar="RUN_DIR")
     p.add_argument("--out", required=True, help="output folder for summary.md / summary.json / plots")
     p.add_argument("--seen-languages", help="comma-separated training languages; others are marked unseen")

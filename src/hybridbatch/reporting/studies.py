@@ -9,6 +9,7 @@
 * **robustness** (evaluations with a ``robustness.json``): per model label and perturbation, the mean drop
   over seeds, and paired tests of two models' per-query drops; ``robustness.md`` / ``.png`` /
   ``robustness_tests.csv``.
+* **domain** (evaluations of runs on two or more training sets and benchmarks): :mod:`.domain`.
 """
 
 from __future__ import annotations
@@ -190,4 +191,8 @@ def write_studies(records: list[EvalRecord], folder: Path, n_resamples: int = 10
         made.append("language_count.md")
     if write_robustness_summary(records, folder, n_resamples):
         made.append("robustness.md")
+    from hybridbatch.reporting.domain import write_domain
+
+    if write_domain(records, folder):
+        made.append("domain.md")
     return made
