@@ -23,6 +23,7 @@ import numpy as np
 
 from hybridbatch.outputs import write_json
 from hybridbatch.reporting.compare import EvalRecord
+from hybridbatch.reporting.domain import write_domain
 from hybridbatch.reporting.tables import fmt, markdown_table, mean_std_cell
 
 SETTINGS = (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
@@ -191,8 +192,6 @@ def write_studies(records: list[EvalRecord], folder: Path, n_resamples: int = 10
         made.append("language_count.md")
     if write_robustness_summary(records, folder, n_resamples):
         made.append("robustness.md")
-    from hybridbatch.reporting.domain import write_domain
-
     if write_domain(records, folder):
         made.append("domain.md")
     return made
