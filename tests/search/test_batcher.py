@@ -22,7 +22,11 @@ def test_concurrent_queries_are_batched_and_answered_like_single_searches(search
                        for i in range(len(QUERIES))]
             got = [f.result() for f in futures]
         for i, hits in enumerate(got):
-            assert hits == searcher.search([QUERIES[i]], requests[i % 3])[0]
+            alone = searcher.search([QUERIES[i]], requests[i % 3])[0]
+            # a query encoded inside a batch may differ from the same query alone in the last float digit
+            # (the CPU kernels depend on the batch shape), so scores get a tolerance and everything else must match
+            assert [{**h, "score": None} for h in hits] == [{**h, "score": None} for h in alone]
+            assert [h["score"] for h in hits] == pytest.approx([h["score"] for h in alone], abs=1e-5)
         stats = batcher.stats.as_dict()
         assert stats["queries"] == len(QUERIES) and stats["batches"] < len(QUERIES)
         assert 1 < stats["largest_batch"] <= 8
