@@ -13,6 +13,7 @@ from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationConfig, write_report
 from hybridbatch.evaluation.scorer import get_scorer
 from hybridbatch.reporting.compare import (
+    alpha_points,
     alpha_sweep_plot,
     load_record,
     per_language_tables,
@@ -89,6 +90,21 @@ def test_alpha_sweep_plot(tmp_path, kind):
     assert alpha_sweep_plot(recs, tmp_path / "sweep.png")
     assert (tmp_path / "sweep.png").stat().st_size > 0
     assert not alpha_sweep_plot(recs[:2], tmp_path / "none.png")
+
+
+def test_alpha_sweep_never_pools_training_sets_or_language_subsets(tmp_path):
+    runs = [("x-y", None, "mlqa-r", None), ("hybrid", 0.5, "mlqa-r", None), ("hybrid", 0.5, "mix", None),
+            ("x-x-mono", None, "mix", None), ("hybrid", 0.5, "mlqa-r", ["en"]), ("hybrid", 0.5, "mlqa-r", ["en"])]
+    recs = [load_record(make_eval(tmp_path / f"r{i}", "lareqa", i, label=f"{s} {t} {lang}", strategy=s, alpha=a,
+                                  train=t, **({"train_languages": lang} if lang else {})))
+            for i, (s, a, t, lang) in enumerate(runs)]
+    points = alpha_points(recs)
+    assert {setting: {a: len(v) for a, v in pts.items()} for (_, setting), pts in points.items()} == {
+        "train=mlqa-r": {0.0: 1, 0.5: 1}, "train=mix": {0.5: 1, 1.0: 1}, "train=mlqa-r languages=en": {0.5: 2}}
+    # pooled over training sets these would be 3 α values; per setting none has 3, so there is no sweep
+    assert not alpha_sweep_plot(recs, tmp_path / "none.png")
+    recs.append(load_record(make_eval(tmp_path / "r9", "lareqa", 9, label="x", strategy="x-x-mono", train="mlqa-r")))
+    assert alpha_sweep_plot(recs, tmp_path / "sweep.png")
 
 
 def test_tradeoff_plot_one_marker_per_evaluation_for_lareqa_only(tmp_path, monkeypatch):

@@ -204,31 +204,41 @@ def significance_table(records: list[EvalRecord], n_resamples: int = 10_000) -> 
     return "\n".join(lines) + "\n", rows
 
 
-def alpha_points(records: list[EvalRecord]) -> dict[str, dict[float, list[EvalRecord]]]:
-    """benchmark → α → records; X-Y counts as α = 0 and X-X-mono as α = 1 (same batch distributions)."""
-    points: dict[str, dict[float, list[EvalRecord]]] = defaultdict(lambda: defaultdict(list))
+def sweep_setting(rec: EvalRecord) -> str:
+    """What must be equal for two runs to sit on one α sweep: the training set and the training languages
+    (runs of other training data are other sweeps, never averaged into one point); "" when neither is known."""
+    parts = [f"train={rec.meta['train']}"] if rec.meta.get("train") else []
+    if rec.meta.get("train_languages"):
+        parts.append("languages=" + ",".join(rec.meta["train_languages"]))
+    return " ".join(parts)
+
+
+def alpha_points(records: list[EvalRecord]) -> dict[tuple[str, str], dict[float, list[EvalRecord]]]:
+    """(benchmark, :func:`sweep_setting`) → α → records; X-Y counts as α = 0 and X-X-mono as α = 1 (same
+    batch distributions)."""
+    points: dict[tuple[str, str], dict[float, list[EvalRecord]]] = defaultdict(lambda: defaultdict(list))
     for rec in records:
         strategy = rec.meta.get("strategy")
         alpha = {"x-y": 0.0, "x-x-mono": 1.0}.get(strategy, rec.meta.get("alpha") if strategy == "hybrid" else None)
         if alpha is not None:
-            points[rec.benchmark][float(alpha)].append(rec)
+            points[(rec.benchmark, sweep_setting(rec))][float(alpha)].append(rec)
     return points
 
 
 def alpha_sweep_plot(records: list[EvalRecord], path: Path) -> bool:
-    """Headline measures (those with per-query values) against α, one panel per benchmark: greater-is-better
-    measures on the left axis, lower-is-better ones on a twin axis; returns False when no benchmark has
-    3 α values."""
+    """Headline measures (those with per-query values) against α, one panel per benchmark and training setting
+    (:func:`sweep_setting`): greater-is-better measures on the left axis, lower-is-better ones on a twin axis;
+    returns False when no (benchmark, setting) has 3 α values."""
     from hybridbatch.reporting.plots import LinePanel, line_panels
 
-    all_points = alpha_points(records)
     panels = []
-    for bench, pts in all_points.items():
+    for (bench, setting), pts in alpha_points(records).items():
         if len(pts) < 3:
             continue
         scorer = benchmark_scorer(bench, pts)
         alphas = sorted(pts)
-        panel = LinePanel(title=f"{bench}: α sweep", x=alphas, xlabel="α (share of monolingual batches)")
+        title = f"{bench}: α sweep" + (f" ({setting})" if setting else "")
+        panel = LinePanel(title=title, x=alphas, xlabel="α (share of monolingual batches)")
         for m in (m for m in scorer.measures if m.per_query):
             ys = [_mean_or_nan([m.value(r.results) for r in pts[a]]) for a in alphas]
             (panel.left if m.greater_is_better else panel.right).append((m.title, ys))
