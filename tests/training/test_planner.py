@@ -105,6 +105,18 @@ def test_a_batch_never_mixes_datasets_and_datasets_are_drawn_by_size():
     assert abs(share - 180 / 220) < 0.03
 
 
+def test_uniform_dataset_weighting_draws_each_dataset_equally_and_keeps_epoch_length():
+    big = toy_pairs(60, name="general")  # 180 items
+    small = toy_pairs(20, ("en", "fr"), name="domain", start=100)  # 40 items
+    pairs = TrainingPairs([big, small])
+    planner, batches = _plan(pairs, 2000, seed=3, dataset_weighting="uniform")
+    assert planner.dataset_p.tolist() == [0.5, 0.5]
+    assert len(planner) == 220 // 10
+    assert abs(np.mean([b.dataset == "general" for b in batches]) - 0.5) < 0.035
+    for b in batches:
+        assert {pairs.locate(int(r))[0].name for r in b.rows} == {b.dataset}
+
+
 def test_language_weighting_by_size_and_smoothed():
     ps = toy_pairs(80, ("en", "de"), missing={"de": 20})  # en 80, de 20 items
     pairs = toy_training(ps)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,20 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(tmp_path, capsys, case)
                 "config-key": "unknown config key 'sampling.aplha'", "checkpoint": "unreadable checkpoint"}[case]
     assert expected in err
     assert not plan.exists() and not (tmp_path / "run").exists()
+
+
+def test_dry_run_of_two_datasets_reports_the_dataset_draw(tmp_path, capsys):
+    data = _config_dict(tmp_path)
+    write_jsonl(tmp_path / "small.jsonl", toy_items(15, ["en", "fr"], start=500))
+    data["datasets"].append({"jsonl": "small.jsonl", "name": "small"})
+    cfg = write_config(tmp_path / "train.yaml", data)
+    plan = tmp_path / "plan.jsonl"
+    assert main(["train", "--config", str(cfg), "--dry-run", "--plan-out", str(plan), "--plan-batches", "400",
+                 "--dataset-weighting", "uniform"]) == 0
+    out = capsys.readouterr().out
+    shares = Counter(json.loads(x)["dataset"] for x in plan.read_text().splitlines())
+    assert f"datasets (uniform): toy {shares['toy']}, small {shares['small']}" in out
+    assert abs(shares["small"] / 400 - 0.5) < 0.07  # by size: about 30 / 150 = 0.2
 
 
 def test_dry_run_writes_the_batch_plan(tmp_path, capsys):

@@ -81,6 +81,10 @@ def plan(config: TrainConfig, args: argparse.Namespace) -> None:
               f"{len(ps.row_group)} rows, languages {' '.join(ps.languages)}")
     kinds = Counter(b.batch_type for b in batches)
     langs = Counter(b.language for b in batches if b.language)
+    if len(data.train.datasets) > 1:
+        per_dataset = Counter(b.dataset for b in batches)
+        print(f"datasets ({config.sampling.dataset_weighting}): "
+              + ", ".join(f"{ps.name} {per_dataset[ps.name]}" for ps in data.train.datasets))
     print(f"planned {len(batches)} batches of {planner.batch_size} ({planner.batches_per_epoch} per epoch): "
           + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
           + (f"; mono languages: {', '.join(f'{k} {v}' for k, v in sorted(langs.items()))}" if langs else ""))

@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 RESUMABLE_KEYS = {"training.max_steps", "training.early_stopping_patience", "training.logging_steps",
                   "training.save_total_limit", "allow_leakage", "output_dir", "training.device",
                   "training.precision"}
+ADDED_KEYS = {"sampling.dataset_weighting": "size"}
+"""Keys added after runs were saved, with the value that reproduces the runs saved without them."""
 STAGING_PREFIX = ".tmp-"
 """Name prefix of a checkpoint (or a replaced one) being written in ``checkpoints/``."""
 KILL_ENV = "HYBRIDBATCH_TEST_KILL_AT"
@@ -129,7 +131,7 @@ def check_same_config(out: Path, config: TrainConfig) -> None:
     saved_path = out / "config.yaml"
     if not saved_path.is_file():
         return
-    saved = _flatten(yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {})
+    saved = ADDED_KEYS | _flatten(yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {})
     now = _flatten(to_dict(config))
     differ = sorted(k for k in set(saved) | set(now) if saved.get(k) != now.get(k) and k not in RESUMABLE_KEYS)
     if differ:

@@ -15,7 +15,7 @@ Layout (every key optional except ``datasets``)::
         passage: sentence          # sentence | sentence+context
         hard_negatives: false
     sampling: {strategy: hybrid, alpha: 0.5, language_weighting: uniform,
-               smoothing_exponent: 0.5, batches_per_epoch: null}
+               smoothing_exponent: 0.5, dataset_weighting: size, batches_per_epoch: null}
     training: {batch_size: 100, learning_rate: 3.0e-5, ...}   # see TrainingConfig
 
 An unknown key, a wrong type or a value out of range anywhere is an error naming the file and the key.
@@ -44,6 +44,7 @@ PromptMode = Literal["auto", "model", "paper", "none"]
 SelectMetric = Literal["loss", "mo", "cr", "mul", "mo+mul", "mo+cr+mul"]
 DistillDistance = Literal["cosine", "mse"]
 LanguageWeighting = Literal["uniform", "size", "smoothed"]
+DatasetWeighting = Literal["size", "uniform"]
 PAPER_PROMPTS = {"query": "Query: ", "passage": "Passage: "}
 
 
@@ -71,6 +72,8 @@ class SamplingConfig:
     alpha: float = setting(0.5, ge=0.0, le=1.0, help="share of X-X-mono batches for hybrid (0..1)")
     language_weighting: LanguageWeighting = setting("uniform", help="X-X-mono language draw: uniform | size | smoothed")
     smoothing_exponent: float = setting(0.5, ge=0.0, help="exponent e of size^e for language_weighting smoothed")
+    dataset_weighting: DatasetWeighting = setting("size", help="several datasets: a batch's dataset drawn by size "
+                                                  "(items; the method) | uniform")
     batches_per_epoch: int | None = setting(None, ge=1, help="default: items of all datasets // batch size")
 
     def validate(self) -> None:

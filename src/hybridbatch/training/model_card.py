@@ -40,6 +40,9 @@ def model_card_section(config: TrainConfig, data: PreparedData, prompts: dict[st
     if data.validation is not None:
         n = sum(len(d.items) for d in data.validation.datasets)
         lines.append(f"| validation | {n} held-out items (whole groups, fraction {config.validation_fraction}) |")
+    if len(config.datasets) > 1:
+        how = {"size": "by size (items)", "uniform": "uniformly"}[s.dataset_weighting]
+        lines.append(f"| dataset draw | one dataset per batch, drawn {how} |")
     alpha = {"x-x-mono": "1 (all X-X-mono)", "x-y": "0 (all X-Y)"}.get(s.strategy, str(s.alpha))
     lines += [
         f"| batch strategy | {s.strategy}; alpha = {alpha}; mono language weighting: {s.language_weighting} |",

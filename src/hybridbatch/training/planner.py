@@ -9,7 +9,9 @@ Contract (:class:`BatchPlanner`):
   uniformly among that group's languages.
 * ``hybrid``: each batch is ``x-x-mono`` with probability ``alpha``, else ``x-y``.
 * With several datasets, the dataset of a batch is drawn with probability proportional to its
-  number of items; a batch never mixes datasets.
+  number of items (``dataset_weighting: size``, the method) or 1/D for each of D datasets
+  (``uniform``); a batch never mixes datasets. An epoch is (items of all datasets) // batch size
+  batches either way.
 * No two rows of a batch come from one conflict cluster (so never from one parallel group; see
   :mod:`hybridbatch.data.training_pairs`). Groups come from per-(dataset, language) and
   per-dataset x-y streams: a seeded permutation of the clusters, consumed in order and reshuffled
@@ -97,7 +99,8 @@ class BatchPlanner:
         self.pairs, self.config, self.seed, self.world_size = pairs, config, int(seed), int(world_size)
         self.mono_p = config.mono_probability
         sizes = np.array([len(d.items) for d in pairs.datasets], dtype=float)
-        self.dataset_p = sizes / sizes.sum()
+        weights = sizes if config.dataset_weighting == "size" else np.ones_like(sizes)
+        self.dataset_p = weights / weights.sum()
         self._dataset_cdf = np.cumsum(self.dataset_p)
         self.lang_p = [self._language_weights(d) for d in pairs.datasets]
         self._lang_cdf = [np.cumsum(p) for p in self.lang_p]
