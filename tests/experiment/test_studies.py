@@ -125,6 +125,22 @@ def test_language_count_and_robustness_reports_from_fake_finished_runs(tmp_path)
     assert "char-noise:0.2" in (tmp_path / "summary" / "robustness.md").read_text()
 
 
+def test_held_out_group_is_the_languages_no_run_trained_on_at_every_k(tmp_path):
+    # es is in no subset: held out at k=1 and k=2; at k=2 unseen is es too, at k=1 it is de and es
+    specs = [(["en"], "x-x-mono", None), (["de", "en"], "x-y", None)]
+    recs = [load_record(fake_run(tmp_path / f"r{i}", i, *spec)) for i, spec in enumerate(specs)]
+    keyed = {(r["strategy"], r["k"], r["group"]): r["values"] for r in language_count_rows(recs)}
+    for i, k in ((0, 1), (1, 2)):
+        res = recs[i].results
+        assert keyed[("x-y", k, "held out")]["mul/map"] == [pytest.approx(res["multilingual"]["es"]["map"])]
+    unseen_k1 = keyed[("x-y", 1, "unseen")]["mul/map"][0]
+    assert unseen_k1 == pytest.approx(np.mean([recs[0].results["multilingual"][x]["map"] for x in ("de", "es")]))
+    assert unseen_k1 != pytest.approx(keyed[("x-y", 1, "held out")]["mul/map"][0])
+    # every language trained by some run: no held-out row
+    recs.append(load_record(fake_run(tmp_path / "r2", 2, ["en", "es"], "x-y")))
+    assert not any(r["group"] == "held out" for r in language_count_rows(recs))
+
+
 def test_tiny_study_grid_end_to_end(tmp_path, tiny_model_dir):
     pytest.importorskip("anyascii")
     write_jsonl(tmp_path / "items.jsonl", toy_items(40, ["en", "de", "es"]))

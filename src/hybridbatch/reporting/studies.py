@@ -2,8 +2,10 @@
 
 * **language count** (runs with ``train_languages`` in their record): per strategy, training-language
   count k, and language group — *seen* = query languages in the run's training subset, *unseen* = the
-  benchmark's other languages — the mean ± std over subsets and seeds of Mo. (X→X), Cr. (mean over Y≠X of
-  X→Y), Mul. mAP and MRR@10 and rank distance, each first averaged over the group's query languages.
+  benchmark's other languages, *held out* = the benchmark's languages in no run's training subset (the same
+  languages at every k, so the one group whose line compares like with like across k) — the mean ± std over
+  subsets and seeds of Mo. (X→X), Cr. (mean over Y≠X of X→Y), Mul. mAP and MRR@10 and rank distance, each
+  first averaged over the group's query languages.
   With k = 1 every strategy is X-X-mono, so the k = 1 runs are the first point of every strategy's line.
   Files: ``language_count.md`` / ``.json`` / ``.png``.
 * **robustness** (evaluations with a ``robustness.json``): per model label and perturbation, the mean drop
@@ -28,7 +30,7 @@ from hybridbatch.reporting.tables import fmt, markdown_table, mean_std_cell
 
 SETTINGS = (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
 METRICS = (("map", "mAP"), ("mrr@10", "MRR@10"))
-GROUPS = ("seen", "unseen")
+GROUPS = ("seen", "unseen", "held out")
 
 
 def _mean(values: list[float | None]) -> float | None:
@@ -58,11 +60,17 @@ def language_count_rows(records: list[EvalRecord]) -> list[dict[str, Any]]:
     points: dict[tuple[str, str, int, str], dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     runs = [r for r in records if r.meta.get("train_languages") and r.results.get("kind") == "lareqa"]
     lines = sorted({strategy_name(r.meta) for r in runs if len(r.meta["train_languages"]) > 1}) or ["x-x-mono"]
+    ever_trained: dict[str, set[str]] = defaultdict(set)
+    for rec in runs:
+        ever_trained[rec.benchmark] |= set(rec.meta["train_languages"])
     for rec in runs:
         trained = set(rec.meta["train_languages"])
         k = len(trained)
         for group in GROUPS:
-            langs = [x for x in rec.results["languages"] if (x in trained) == (group == "seen")]
+            if group == "held out":
+                langs = [x for x in rec.results["languages"] if x not in ever_trained[rec.benchmark]]
+            else:
+                langs = [x for x in rec.results["languages"] if (x in trained) == (group == "seen")]
             if not langs:
                 continue
             per_lang = [language_values(rec.results, x) for x in langs]
@@ -77,7 +85,7 @@ def language_count_rows(records: list[EvalRecord]) -> list[dict[str, Any]]:
 
 def language_count_plot(rows: list[dict[str, Any]], path: Path, benchmark: str) -> None:
     """3 × 3 panels: mAP and MRR@10 for Mo./Cr./Mul., and rank distance; x = k; colour = strategy;
-    solid = seen, dashed = unseen languages; error bars = std over subsets and seeds."""
+    solid = seen, dashed = unseen, dotted = held-out languages; error bars = std over subsets and seeds."""
     from hybridbatch.reporting.plots import pyplot
 
     plt = pyplot()
@@ -89,7 +97,7 @@ def language_count_plot(rows: list[dict[str, Any]], path: Path, benchmark: str) 
     for ax, (key, title) in zip(axes.flat, panels):
         for strategy in dict.fromkeys(r["strategy"] for r in mine):
             colour = colours.setdefault(strategy, f"C{len(colours)}")
-            for group, style in zip(GROUPS, ("-", "--")):
+            for group, style in zip(GROUPS, ("-", "--", ":")):
                 pts = sorted((r["k"], r["values"][key]) for r in mine
                              if r["strategy"] == strategy and r["group"] == group and r["values"].get(key))
                 if pts:
@@ -115,7 +123,8 @@ def write_language_count(records: list[EvalRecord], folder: Path) -> bool:
     labels = [f"{sl} {ml}" for m, ml in METRICS for _, sl in SETTINGS] + ["rank distance"]
     lines = ["# Language-count scaling", "",
              "Mean ± std over training-language subsets and seeds (n). Seen = query languages in the run's "
-             "training subset; unseen = the others. k = 1 runs are X-X-mono and start every strategy's line.", ""]
+             "training subset; unseen = the others; held out = the languages in no run's training subset (the "
+             "same at every k). k = 1 runs are X-X-mono and start every strategy's line.", ""]
     for bench in dict.fromkeys(r["benchmark"] for r in rows):
         table = [[r["strategy"], r["k"], r["group"], max((len(v) for v in r["values"].values()), default=0)]
                  + [mean_std_cell(r["values"].get(key, []), 1 if key == "rank_distance" else 3) for key in keys]
