@@ -21,7 +21,7 @@ from hybridbatch.experiment.config import (
     load_experiment,
     training_config,
 )
-from hybridbatch.reporting.compare import load_record
+from hybridbatch.reporting.compare import BASE_LABEL, load_record
 from hybridbatch.reporting.studies import language_count_rows, write_studies
 from tests.training.helpers import toy_items, write_config, write_jsonl
 
@@ -136,6 +136,15 @@ def test_held_out_group_is_the_languages_no_run_trained_on_at_every_k(tmp_path):
     unseen_k1 = keyed[("x-y", 1, "unseen")]["mul/map"][0]
     assert unseen_k1 == pytest.approx(np.mean([recs[0].results["multilingual"][x]["map"] for x in ("de", "es")]))
     assert unseen_k1 != pytest.approx(keyed[("x-y", 1, "held out")]["mul/map"][0])
+    # the base model is k = 0: every language unseen, no seen row; its held-out value is its own es
+    base = load_record(fake_run(tmp_path / "base", 7, None, "-"), label=BASE_LABEL)
+    rows = language_count_rows(recs + [base])
+    base_rows = {r["group"]: r["values"] for r in rows if r["k"] == 0}
+    assert set(base_rows) == {"unseen", "held out"} and all(r["strategy"] == BASE_LABEL for r in rows if r["k"] == 0)
+    assert base_rows["held out"]["mo/map"] == [pytest.approx(base.results["pairs"]["es-es"]["map"])]
+    assert base_rows["unseen"]["mul/map"] == [pytest.approx(np.mean(
+        [base.results["multilingual"][x]["map"] for x in ("de", "en", "es")]))]
+    assert language_count_rows([base]) == []  # no run with training languages: no table
     # every language trained by some run: no held-out row
     recs.append(load_record(fake_run(tmp_path / "r2", 2, ["en", "es"], "x-y")))
     assert not any(r["group"] == "held out" for r in language_count_rows(recs))

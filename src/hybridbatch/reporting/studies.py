@@ -6,7 +6,8 @@
   languages at every k, so the one group whose line compares like with like across k) — the mean ± std over
   subsets and seeds of Mo. (X→X), Cr. (mean over Y≠X of X→Y), Mul. mAP and MRR@10 and rank distance, each
   first averaged over the group's query languages.
-  With k = 1 every strategy is X-X-mono, so the k = 1 runs are the first point of every strategy's line.
+  With k = 1 every strategy is X-X-mono, so the k = 1 runs are the first point of every strategy's line;
+  the base model's evaluation, where given, is k = 0 (every language unseen).
   Files: ``language_count.md`` / ``.json`` / ``.png``.
 * **robustness** (evaluations with a ``robustness.json``): per model label and perturbation, the mean drop
   over seeds, and paired tests of two models' per-query drops; ``robustness.md`` / ``.png`` /
@@ -24,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from hybridbatch.outputs import write_json
-from hybridbatch.reporting.compare import EvalRecord
+from hybridbatch.reporting.compare import BASE_LABEL, EvalRecord
 from hybridbatch.reporting.domain import write_domain
 from hybridbatch.reporting.tables import fmt, markdown_table, mean_std_cell
 
@@ -63,8 +64,10 @@ def language_count_rows(records: list[EvalRecord]) -> list[dict[str, Any]]:
     ever_trained: dict[str, set[str]] = defaultdict(set)
     for rec in runs:
         ever_trained[rec.benchmark] |= set(rec.meta["train_languages"])
-    for rec in runs:
-        trained = set(rec.meta["train_languages"])
+    base = [r for r in records if r.label == BASE_LABEL and r.benchmark in ever_trained
+            and r.results.get("kind") == "lareqa"]
+    for rec in runs + base:
+        trained = set(rec.meta.get("train_languages") or [])
         k = len(trained)
         for group in GROUPS:
             if group == "held out":
@@ -74,7 +77,8 @@ def language_count_rows(records: list[EvalRecord]) -> list[dict[str, Any]]:
             if not langs:
                 continue
             per_lang = [language_values(rec.results, x) for x in langs]
-            for strategy in (lines if k == 1 else [strategy_name(rec.meta)]):
+            strategies = [BASE_LABEL] if k == 0 else lines if k == 1 else [strategy_name(rec.meta)]
+            for strategy in strategies:
                 for key in per_lang[0]:
                     value = _mean([v[key] for v in per_lang])
                     if value is not None:
@@ -96,7 +100,7 @@ def language_count_plot(rows: list[dict[str, Any]], path: Path, benchmark: str) 
     mine = [r for r in rows if r["benchmark"] == benchmark]
     for ax, (key, title) in zip(axes.flat, panels):
         for strategy in dict.fromkeys(r["strategy"] for r in mine):
-            colour = colours.setdefault(strategy, f"C{len(colours)}")
+            colour = "0.45" if strategy == BASE_LABEL else colours.setdefault(strategy, f"C{len(colours)}")
             for group, style in zip(GROUPS, ("-", "--", ":")):
                 pts = sorted((r["k"], r["values"][key]) for r in mine
                              if r["strategy"] == strategy and r["group"] == group and r["values"].get(key))
@@ -124,7 +128,7 @@ def write_language_count(records: list[EvalRecord], folder: Path) -> bool:
     lines = ["# Language-count scaling", "",
              "Mean ± std over training-language subsets and seeds (n). Seen = query languages in the run's "
              "training subset; unseen = the others; held out = the languages in no run's training subset (the "
-             "same at every k). k = 1 runs are X-X-mono and start every strategy's line.", ""]
+             "same at every k). k = 1 runs are X-X-mono and start every strategy's line; k = 0 is the base model.", ""]
     for bench in dict.fromkeys(r["benchmark"] for r in rows):
         table = [[r["strategy"], r["k"], r["group"], max((len(v) for v in r["values"].values()), default=0)]
                  + [mean_std_cell(r["values"].get(key, []), 1 if key == "rank_distance" else 3) for key in keys]
