@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from hybridbatch.reporting.compare import (
     alpha_sweep_plot,
     load_record,
     per_language_tables,
+    significance_csv,
     significance_table,
     summary_tables,
     write_comparison,
@@ -125,3 +128,16 @@ def test_tradeoff_plot_one_marker_per_evaluation_for_lareqa_only(tmp_path, monke
     assert not tradeoff_plot(beir, tmp_path / "none.png")
     write_comparison(recs, tmp_path / "cmp", n_resamples=50)
     assert "tradeoff.png" in (tmp_path / "cmp" / "summary.md").read_text()
+
+
+def test_significance_csv_keeps_labels_with_commas_and_quotes_in_one_field(tmp_path):
+    labels = ['hybrid α=0.5 (train=mix, dataset_weighting=uniform)', 'x-y "quoted", train=mix']
+    recs = [load_record(make_eval(tmp_path / f"r{i}", "lareqa", i, label=label)) for i, label in enumerate(labels)]
+    write_comparison(recs, tmp_path / "cmp", n_resamples=50)
+    _, rows = significance_table(recs, n_resamples=50)
+    parsed = list(csv.DictReader(io.StringIO((tmp_path / "cmp" / "significance.csv").read_text(encoding="utf-8"))))
+    assert len(parsed) == len(rows) == 4
+    assert {(r["a"], r["b"]) for r in parsed} == {tuple(labels)}
+    assert [r["measure"] for r in parsed] == [r["measure"] for r in rows]
+    assert [float(r["mean_a"]) for r in parsed] == pytest.approx([r["mean_a"] for r in rows], abs=1e-6)
+    assert significance_csv([]) == "benchmark,a,b,measure,mean_a,mean_b,p,n\n"

@@ -20,7 +20,7 @@ import numpy as np
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.scorer import Scorer, scorer_for
 from hybridbatch.reporting.significance import paired_randomization_test
-from hybridbatch.reporting.tables import MISSING, markdown_table, mean_std, mean_std_cell
+from hybridbatch.reporting.tables import MISSING, csv_text, markdown_table, mean_std, mean_std_cell
 
 BASE_LABEL = "base (untrained)"  # the experiment runner's label of the untrained model's evaluations
 
@@ -280,6 +280,17 @@ def _mean_or_nan(values: list[float | None]) -> float:
     return float(np.mean(vals)) if vals else float("nan")
 
 
+SIGNIFICANCE_CSV_HEADER = ("benchmark", "a", "b", "measure", "mean_a", "mean_b", "p", "n")
+
+
+def significance_csv(rows: list[dict[str, Any]]) -> str:
+    """``significance.csv``: one quoted-as-needed row per test (labels such as ``hybrid α=0.5 (train=mix,
+    dataset_weighting=uniform)`` hold commas), means and p with six decimals."""
+    return csv_text(SIGNIFICANCE_CSV_HEADER,
+                    ([r["benchmark"], r["a"], r["b"], r["measure"], f"{r['mean_a']:.6f}", f"{r['mean_b']:.6f}",
+                      f"{r['p']:.6f}", r["n"]] for r in rows))
+
+
 def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: set[str] | None = None,
                      n_resamples: int = 10_000, title: str = "Comparison", base_label: str | None = None) -> None:
     """Write summary.md, summary.json, significance.csv, alpha_sweep.png, tradeoff.png and, with a base
@@ -316,7 +327,4 @@ def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: se
                                           "language_gains": [g.__dict__ | {"gain": g.gain} for g in gains],
                                           "seen_languages": sorted(seen_languages) if seen_languages else None,
                                           "records": [str(r.path) for r in records]})
-        lines = ["benchmark,a,b,measure,mean_a,mean_b,p,n"]
-        lines += [f"{r['benchmark']},{r['a']},{r['b']},{r['measure']},{r['mean_a']:.6f},{r['mean_b']:.6f},"
-                  f"{r['p']:.6f},{r['n']}" for r in sig_rows]
-        (tmp / "significance.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (tmp / "significance.csv").write_text(significance_csv(sig_rows), encoding="utf-8")
