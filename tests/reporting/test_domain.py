@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from hybridbatch.reporting.compare import EvalRecord
-from hybridbatch.reporting.domain import domain_rows, write_domain
+from hybridbatch.reporting.domain import domain_rows, marker_styles, write_domain
 
 
 def _record(tmp: Path, bench: str, kind: str, train: str | None, strategy: str | None, seed: int,
@@ -56,3 +56,26 @@ def test_one_training_set_or_one_benchmark_is_not_a_domain_study(tmp_path):
     assert domain_rows([r for r in recs if r.meta.get("train") != "mix"]) == ([], [])
     assert domain_rows([r for r in recs if r.benchmark == "general"]) == ([], [])
     assert not write_domain([r for r in recs if r.benchmark == "general"], tmp_path)
+
+
+def test_every_model_gets_its_own_marker_and_a_second_model_of_one_setting_is_hollow(tmp_path):
+    recs = _study(tmp_path)
+    for bench, kind in (("general", "lareqa"), ("domain", "multiparallel")):
+        recs.append(_record(tmp_path, bench, kind, "mix", "x-y", 1, 0.7))
+        variant = _record(tmp_path, bench, kind, "mix", "hybrid", 1, 0.75)
+        recs.append(EvalRecord(variant.path.with_name("uniform"), "hybrid (train=mix, dataset_weighting=uniform)",
+                               1, variant.results, {}, variant.meta | {"label": "hybrid (train=mix, dataset_weighting=uniform)"}))
+    _, rows = domain_rows(recs)
+    styles = marker_styles(rows)
+    assert styles["base (untrained)"] == {"marker": "*", "s": 140, "color": "black"}
+    assert styles["hybrid (train=mix)"] == {"marker": "o", "s": 60, "color": styles["x-y (train=mix)"]["color"]}
+    assert styles["x-y (train=mix)"]["marker"] == "^"
+    assert styles["hybrid (train=a)"]["color"] != styles["hybrid (train=mix)"]["color"]
+    hollow = styles["hybrid (train=mix, dataset_weighting=uniform)"]
+    assert hollow["marker"] == "o" and hollow["facecolors"] == "none"
+    assert hollow["edgecolors"] == styles["hybrid (train=mix)"]["color"]
+    drawn = {tuple(sorted((k, str(v)) for k, v in s.items())) for s in styles.values()}
+    assert len(drawn) == len(styles) == 5
+    folder = tmp_path / "summary"
+    folder.mkdir()
+    assert write_domain(recs, folder) and (folder / "domain.png").stat().st_size > 0

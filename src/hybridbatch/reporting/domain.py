@@ -5,7 +5,8 @@ One row per model label (training set × strategy, the base first), one column p
 benchmark (the scorer's measures with per-query values, and rank distance), mean ± std over seeds. The plot
 puts the first two benchmarks against each other, one panel per measure both have (LAReQA Cr. and a
 multi-parallel benchmark's X→Y are both ``cr``; Mul. is ``mul``): one marker per model (mean over seeds),
-colour = training set, shape = strategy, the base a black star. Files: ``domain.md`` / ``domain.json`` /
+colour = training set, shape = strategy, the base a black star; further models of one training set and
+strategy (e.g. another ``dataset_weighting``) drawn hollow. Files: ``domain.md`` / ``domain.json`` /
 ``domain.png``.
 """
 
@@ -45,6 +46,28 @@ def domain_rows(records: list[EvalRecord]) -> tuple[list[dict[str, Any]], list[d
     return columns, ordered
 
 
+def marker_styles(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Scatter keyword arguments per row label: the base a large black star; otherwise colour = training set,
+    shape = strategy, the first label (sorted) of a training set × strategy filled and any further one hollow."""
+    trains = sorted({str(r["train"]) for r in rows if r["train"]})
+    colours = {t: f"C{i % 10}" for i, t in enumerate(trains)}
+    seen: set[tuple[str, str]] = set()
+    styles: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows, key=lambda r: r["label"]):
+        if row["train"] is None:
+            styles[row["label"]] = {"marker": "*", "s": 140, "color": "black"}
+            continue
+        key = (str(row["train"]), str(row["strategy"]))
+        colour, marker = colours[key[0]], MARKERS.get(key[1], "D")
+        if key in seen:
+            styles[row["label"]] = {"marker": marker, "s": 60, "facecolors": "none", "edgecolors": colour,
+                                    "linewidths": 1.6}
+        else:
+            styles[row["label"]] = {"marker": marker, "s": 60, "color": colour}
+        seen.add(key)
+    return styles
+
+
 def domain_plot(columns: list[dict[str, Any]], rows: list[dict[str, Any]], path: Path) -> bool:
     """The first two benchmarks against each other per shared measure (module doc); False when they share none."""
     from hybridbatch.reporting.plots import pyplot
@@ -54,24 +77,24 @@ def domain_plot(columns: list[dict[str, Any]], rows: list[dict[str, Any]], path:
     shared = [n for n in names[benches[0]] if n in names[benches[1]] and n != "rank_distance"]
     if not shared:
         return False
-    trains = sorted({str(r["train"]) for r in rows if r["train"]})
-    colours = {t: f"C{i % 10}" for i, t in enumerate(trains)}
+    styles = marker_styles(rows)
     plt = pyplot()
-    fig, axes = plt.subplots(1, len(shared), figsize=(4.6 * len(shared), 4.2), squeeze=False)
+    # the legend gets a panel of its own: with ten models, one drawn over the data hides points
+    fig, axes = plt.subplots(1, len(shared) + 1, figsize=(4.6 * len(shared) + 3.6, 4.2), squeeze=False,
+                             gridspec_kw={"width_ratios": [1.0] * len(shared) + [0.75]})
     for ax, name in zip(axes.flat, shared):
         for row in rows:
             xs, ys = (row["values"].get(f"{b}/{name}", []) for b in benches)
-            if not xs or not ys:
-                continue
-            base = row["train"] is None
-            ax.scatter(np.mean(xs), np.mean(ys), s=140 if base else 60, label=row["label"],
-                       marker="*" if base else MARKERS.get(str(row["strategy"]), "D"),
-                       color="black" if base else colours[str(row["train"])])
+            if xs and ys:
+                ax.scatter(np.mean(xs), np.mean(ys), label=row["label"], **styles[row["label"]])
         ax.set_xlabel(f"{benches[0]}: {names[benches[0]][name]} mAP")
         ax.set_ylabel(f"{benches[1]}: {names[benches[1]][name]} mAP")
         ax.grid(alpha=0.3)
-    axes.flat[0].legend(fontsize=7, loc="best")
-    fig.suptitle("one benchmark against the other (colour = training set, shape = strategy)", fontsize=9)
+    legend_ax = axes.flat[-1]
+    legend_ax.axis("off")
+    legend_ax.legend(*axes.flat[0].get_legend_handles_labels(), fontsize=7, loc="center left", frameon=False)
+    fig.suptitle("one benchmark against the other (colour = training set, shape = strategy; a second model of "
+                 "one training set and strategy hollow)", fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
