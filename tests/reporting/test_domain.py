@@ -63,8 +63,9 @@ def test_every_model_gets_its_own_marker_and_a_second_model_of_one_setting_is_ho
     for bench, kind in (("general", "lareqa"), ("domain", "multiparallel")):
         recs.append(_record(tmp_path, bench, kind, "mix", "x-y", 1, 0.7))
         variant = _record(tmp_path, bench, kind, "mix", "hybrid", 1, 0.75)
-        recs.append(EvalRecord(variant.path.with_name("uniform"), "hybrid (train=mix, dataset_weighting=uniform)",
-                               1, variant.results, {}, variant.meta | {"label": "hybrid (train=mix, dataset_weighting=uniform)"}))
+        label = "hybrid (train=mix, dataset_weighting=uniform)"
+        recs.append(EvalRecord(variant.path.with_name("uniform"), label, 1, variant.results, {},
+                               variant.meta | {"label": label}))
     _, rows = domain_rows(recs)
     styles = marker_styles(rows)
     assert styles["base (untrained)"] == {"marker": "*", "s": 140, "color": "black"}

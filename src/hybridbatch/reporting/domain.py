@@ -58,12 +58,10 @@ def marker_styles(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
             styles[row["label"]] = {"marker": "*", "s": 140, "color": "black"}
             continue
         key = (str(row["train"]), str(row["strategy"]))
-        colour, marker = colours[key[0]], MARKERS.get(key[1], "D")
-        if key in seen:
-            styles[row["label"]] = {"marker": marker, "s": 60, "facecolors": "none", "edgecolors": colour,
-                                    "linewidths": 1.6}
-        else:
-            styles[row["label"]] = {"marker": marker, "s": 60, "color": colour}
+        colour = colours[key[0]]
+        fill = ({"facecolors": "none", "edgecolors": colour, "linewidths": 1.6} if key in seen
+                else {"color": colour})
+        styles[row["label"]] = {"marker": MARKERS.get(key[1], "D"), "s": 60} | fill
         seen.add(key)
     return styles
 
