@@ -68,7 +68,7 @@ def per_query_ms(index, queries: np.ndarray, k: int, params=None) -> tuple[float
 
 def real_vectors(index_dir: str, n_queries: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """(the index's document vectors, ``n_queries`` of its benchmark's questions encoded by its model)."""
-    from hybridbatch.data.registry import load_benchmark
+    from hybridbatch.benchmarks.registry import load_benchmark
     from hybridbatch.encoding import encode_texts
     from hybridbatch.search.index import load_faiss, read_manifest
     from hybridbatch.search.searcher import Searcher

@@ -22,8 +22,7 @@ import time
 
 import numpy as np
 
-from hybridbatch.data.registry import load_benchmark
-from hybridbatch.evaluation.scorer import get_scorer
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 
 SPECS = [("xquad-r", None), ("tatoeba", None), ("tatoeba", ["all"]), ("tico19", None), ("afriqa", None)]
 RATES = {"fp32": 75.2, "bf16": 200.8}

@@ -5,7 +5,7 @@
 Default: a synthetic benchmark shaped like XQuAD-R (11 languages x 1,190 parallel questions, 13,014
 candidate sentences, 11 relevant per question) with random but realistic embeddings (d=384: a shared
 question/answer meaning vector + a language vector + noise, L2-normalised). ``--xquad-r`` loads the real
-benchmark through ``hybridbatch.data.lareqa.read_lareqa`` instead (random embeddings of the same kind).
+benchmark through ``hybridbatch.benchmarks.lareqa.reader.read_lareqa`` instead (random embeddings of the same kind).
 Prints the seconds of ``score_lareqa`` and the ratio to the given encode time.
 """
 
@@ -16,8 +16,8 @@ import time
 
 import numpy as np
 
+from hybridbatch.benchmarks.lareqa.scoring import score_lareqa
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
-from hybridbatch.evaluation.lareqa_scoring import score_lareqa
 
 LANGS = ["ar", "de", "el", "en", "es", "hi", "ru", "th", "tr", "vi", "zh"]
 
@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
     if args.xquad_r:
-        from hybridbatch.data.lareqa import read_lareqa  # optional: written by another module
+        from hybridbatch.benchmarks.lareqa.reader import read_lareqa  # optional: written by another module
 
         bench = read_lareqa(args.xquad_r)
     else:

@@ -21,9 +21,8 @@ from typing import Any
 
 import numpy as np
 
-from hybridbatch.data.registry import load_benchmark
+from hybridbatch.benchmarks.registry import load_benchmark, scorer_for
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.scorer import scorer_for
 
 
 def compare(a: Any, b: Any, where: str = "") -> tuple[float, list[str]]:

@@ -102,7 +102,7 @@ async def run_level(url: str, queries: list[str], clients: int, seconds: float, 
 
 
 def xquad_questions(seed: int) -> list[str]:
-    from hybridbatch.data.registry import load_benchmark
+    from hybridbatch.benchmarks.registry import load_benchmark
 
     queries = [q.text for q in load_benchmark("xquad-r").queries]
     random.Random(seed).shuffle(queries)

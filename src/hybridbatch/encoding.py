@@ -20,6 +20,7 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.hardware import resolve_precision
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint, tokenizer_signature
 from hybridbatch.settings import cache_dir
 
@@ -52,8 +53,6 @@ class SentenceTransformerEncoder:
 
     def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
                  batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "auto"):
-        from hybridbatch.hardware import resolve_precision
-
         self.model = model
         self.precision = resolve_precision(precision, "cuda" if str(model.device).startswith("cuda") else "cpu")
         prompts = getattr(model, "prompts", {}) or {}

@@ -347,7 +347,7 @@ CASES = [
 
 @pytest.fixture(scope="module")
 def material(tmp_path_factory, tiny_model_dir) -> Path:
-    from hybridbatch.data.registry import load_benchmark
+    from hybridbatch.benchmarks.registry import load_benchmark
     from hybridbatch.evaluation.embeddings_file import save_embeddings
 
     m = tmp_path_factory.mktemp("material")

@@ -115,9 +115,9 @@ def test_non_utf8_yaml_and_unexpected_errors(tmp_path, capsys, monkeypatch):
 
 
 @pytest.mark.parametrize("argv, fragment", [
-    (["evaluate", "--batch-size", "abc"], "hybridbatch evaluate: argument --batch-size: invalid int value"),
+    (["evaluate", "--batch-size", "abc"], "hybridbatch: error: evaluate: argument --batch-size: invalid int value"),
     (["nosuch"], "invalid choice: 'nosuch'"),
-    (["search"], "hybridbatch search: the following arguments are required: index, query"),
+    (["search"], "hybridbatch: error: search: the following arguments are required: index, query"),
     (["report", "x", "--out", "y", "--no-such-flag"], "unrecognized arguments: --no-such-flag"),
 ])
 def test_usage_errors_are_one_line_too(argv, fragment, capsys):
@@ -125,3 +125,17 @@ def test_usage_errors_are_one_line_too(argv, fragment, capsys):
         main(argv)
     assert exc.value.code == 2
     _one_line_error(capsys, fragment)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--bogus"], "hybridbatch: error: unrecognized arguments: --bogus (see 'hybridbatch --help')"),
+    (["report", "x", "--out", "y", "--bogus"],
+     "hybridbatch: error: unrecognized arguments: --bogus (see 'hybridbatch --help')"),
+    (["evaluate", "--batch-size", "x"], "hybridbatch: error: evaluate: argument --batch-size: invalid int value: "
+     "'x' (see 'hybridbatch evaluate --help')"),
+])
+def test_usage_errors_name_the_program_once(argv, expected, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err.strip() == expected

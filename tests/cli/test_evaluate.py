@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hybridbatch.benchmarks.registry import load_benchmark
 from hybridbatch.cli import main
-from hybridbatch.data.registry import load_benchmark
 from hybridbatch.evaluation.embeddings_file import save_embeddings
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from hybridbatch.benchmarks.registry import load_benchmark
 from hybridbatch.cli import main
 from hybridbatch.cli.report import find_eval_folders
-from hybridbatch.data.registry import load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.embeddings_file import save_embeddings
 
@@ -57,3 +58,19 @@ def test_report_finds_evaluations_below_a_folder(tmp_path, capsys):
     assert "## beir_tiny-test" in md and "## lareqa_tiny" in md
     with pytest.raises(HybridbatchError, match="no evaluation folder"):
         find_eval_folders(tmp_path / "cmp")
+
+
+def test_an_evaluation_whose_per_query_values_are_all_nan_is_one_line_and_writes_nothing(tmp_path, capsys):
+    a = _evaluate(tmp_path, "lareqa", 0)
+    with np.load(a / "per_query.npz") as data:
+        nan = {k: np.full(data[k].shape, np.nan) for k in data.files}
+    np.savez_compressed(a / "per_query.npz", **nan)
+    capsys.readouterr()
+    out = tmp_path / "cmp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no numpy RuntimeWarning on the way
+        assert main(["report", str(a), "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hybridbatch: error:") and "\n" not in err, err
+    assert "only NaN" in err and str(a / "per_query.npz") in err
+    assert not out.exists() and not list(tmp_path.glob(".cmp*"))

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from hybridbatch.benchmarks.afriqa.reader import afriqa_files
+from hybridbatch.benchmarks.tatoeba.reader import XTREME_LANGUAGES, read_tatoeba, tatoeba_languages
+from hybridbatch.benchmarks.tico19.reader import read_tico19, tico19_files
 from hybridbatch.data import language_metadata as lm
-from hybridbatch.data.afriqa import afriqa_files
-from hybridbatch.data.tatoeba import XTREME_LANGUAGES, read_tatoeba, tatoeba_languages
-from hybridbatch.data.tico19 import read_tico19, tico19_files
 from hybridbatch.errors import HybridbatchError
 
 SCRIPT_OF = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "GREEK": "Grek", "HEBREW": "Hebr",

@@ -55,7 +55,7 @@ def test_training_on_the_evaluation_benchmark_leaks_everything():
 
 
 def test_check_leakage_command_exit_codes(tmp_path, monkeypatch, capsys):
-    import hybridbatch.data.registry as registry
+    import hybridbatch.benchmarks.registry as registry
 
     monkeypatch.setattr(registry, "load_benchmark", lambda spec, data_dir=None, languages=None: _eval_bench())
     clean = write_jsonl(tmp_path / "clean.jsonl", toy_items(3, ["en", "de"]))

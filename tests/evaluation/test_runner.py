@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.config import from_dict
-from hybridbatch.data.registry import load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationConfig, EvaluationSettings, run_evaluation
-from hybridbatch.evaluation.scorer import get_scorer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # the keys of config.json's "config" before the scorer refactor; the experiment runner reads some of them

@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.cli import main
-from hybridbatch.data.registry import load_benchmark
 from hybridbatch.evaluation.embeddings_file import save_embeddings
 from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
-from hybridbatch.evaluation.scorer import get_scorer
 from tests.data.tiny_data import build_data_dir
 
 CASES = [("tatoeba", ["all"], ["accuracy.png"]), ("tico19", None, ["heatmap_map.png", "rank_distance.png"]),

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hybridbatch.data.registry import load_benchmark
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
-from hybridbatch.evaluation.scorer import get_scorer
 from hybridbatch.evaluation.st_evaluator import RetrievalEvaluator
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

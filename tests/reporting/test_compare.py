@@ -10,10 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hybridbatch.data.registry import load_benchmark
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationConfig, write_report
-from hybridbatch.evaluation.scorer import get_scorer
 from hybridbatch.reporting.compare import (
     alpha_points,
     alpha_sweep_plot,
@@ -111,7 +110,7 @@ def test_alpha_sweep_never_pools_training_sets_or_language_subsets(tmp_path):
 
 
 def test_tradeoff_plot_one_marker_per_evaluation_for_lareqa_only(tmp_path, monkeypatch):
-    import hybridbatch.reporting.plots as plots
+    import hybridbatch.render.plots as plots
     from hybridbatch.reporting.compare import tradeoff_plot
 
     drawn = {}

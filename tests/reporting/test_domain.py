@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from hybridbatch.reporting.compare import EvalRecord
 from hybridbatch.reporting.domain import domain_rows, marker_styles, write_domain
+from hybridbatch.reporting.records import EvalRecord
 
 
 def _record(tmp: Path, bench: str, kind: str, train: str | None, strategy: str | None, seed: int,

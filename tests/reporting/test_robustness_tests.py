@@ -8,10 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hybridbatch.data.registry import load_benchmark
-from hybridbatch.evaluation.robustness import MEASURES as ROBUSTNESS_MEASURES
+from hybridbatch.benchmarks.lareqa import ROBUSTNESS_MEASURES
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.evaluation.runner import EvaluationConfig, write_report
-from hybridbatch.evaluation.scorer import get_scorer
 from hybridbatch.reporting.compare import load_record
 from hybridbatch.reporting.robustness_tests import drop_tests, per_query_drops
 from hybridbatch.reporting.significance import paired_randomization_test

@@ -32,11 +32,13 @@ SUBCOMMAND_MODULES = [
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """argparse with the project's error format: one line, ``hybridbatch: error: <command>: <what>``, exit 2
-    (subcommand parsers are of the same class)."""
+    """argparse with the project's error format: one line, ``hybridbatch: error: [<command>: ]<what>``, exit 2
+    (subcommand parsers are of the same class; their prog is ``hybridbatch <command>``)."""
 
     def error(self, message: str):
-        print(f"hybridbatch: error: {self.prog}: {message} (see '{self.prog} --help')", file=sys.stderr)
+        command = self.prog.split(" ", 1)[1] if " " in self.prog else ""
+        print(f"hybridbatch: error: {command + ': ' if command else ''}{message} (see '{self.prog} --help')",
+              file=sys.stderr)
         sys.exit(2)
 
 

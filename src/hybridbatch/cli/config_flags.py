@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Any, Literal
 
-from hybridbatch.config import OverrideField, override_fields
+from hybridbatch.config import PRECISIONS, OverrideField, override_fields
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls, *, aliases: dict[str, list[str]] | None = None,
@@ -77,8 +77,6 @@ def _nullable(kind):
 
 def add_hardware_flags(parser: argparse.ArgumentParser) -> None:
     """``--precision`` and ``--device`` for commands that encode (evaluate, index, search, serve)."""
-    from hybridbatch.config import PRECISIONS
-
     parser.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                         help="auto (default): bfloat16 autocast where bf16 is native (CUDA, CPUs with AVX512-BF16 "
                         "or AMX; 2.7x faster there), else fp32 (bf16 is ~6x slower without it); drift in "

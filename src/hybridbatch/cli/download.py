@@ -6,6 +6,8 @@ import argparse
 import os
 from pathlib import Path
 
+from hybridbatch import settings
+from hybridbatch.benchmarks.lareqa.download import download_lareqa, parse_base_urls
 from hybridbatch.errors import HybridbatchError
 
 
@@ -31,9 +33,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch import settings
-    from hybridbatch.data.download import download_lareqa, parse_base_urls
-
     dest_text = args.dest or os.environ.get(settings.DATA_ENV)
     if not dest_text:
         raise HybridbatchError(f"no destination: pass --dest or set {settings.DATA_ENV}")

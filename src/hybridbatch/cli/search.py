@@ -5,11 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 
+from hybridbatch.cli.config_flags import add_hardware_flags
+from hybridbatch.search.builder import open_encoder
+from hybridbatch.search.index import read_manifest
+from hybridbatch.search.query import Limits, parse_request
+from hybridbatch.search.searcher import MODES, Searcher, language_mix
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.cli.config_flags import add_hardware_flags
-    from hybridbatch.search.searcher import MODES
-
     p = subparsers.add_parser(
         "search", help="search an index built by 'hybridbatch index'",
         description="Encode the query with the index's own model (a --model whose vectors differ is refused) "
@@ -30,11 +33,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.search.builder import open_encoder
-    from hybridbatch.search.index import read_manifest
-    from hybridbatch.search.query import Limits, parse_request
-    from hybridbatch.search.searcher import Searcher, language_mix
-
     query, request = parse_request(args.query, args.k, args.lang, args.mode, args.per_lang,
                                    Limits(max_k=10_000, max_query_chars=100_000))
     read_manifest(args.index)  # a missing or corrupt index fails before any model load

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import argparse
 
+from hybridbatch.cli.config_flags import add_hardware_flags
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.index import read_manifest
+from hybridbatch.search.query import Limits
+from hybridbatch.search.searcher import Searcher
+from hybridbatch.search.service import create_app
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from hybridbatch.cli.config_flags import add_hardware_flags
-
     p = subparsers.add_parser(
         "serve", help="serve one or two indexes over HTTP with a search page",
         description="JSON API (/search, /health, /stats) and a page at / showing each index's results with "
@@ -29,12 +34,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.errors import HybridbatchError
-    from hybridbatch.search.index import read_manifest
-    from hybridbatch.search.query import Limits
-    from hybridbatch.search.searcher import Searcher
-    from hybridbatch.search.service import create_app
-
     if len(args.indexes) > 2:
         raise HybridbatchError(f"serve shows one or two indexes, got {len(args.indexes)}")
     for name, value in (("--port", args.port), ("--max-k", args.max_k), ("--max-query-chars", args.max_query_chars),

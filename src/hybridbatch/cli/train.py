@@ -9,7 +9,11 @@ from collections import Counter
 from pathlib import Path
 
 from hybridbatch.cli.config_flags import add_config_flags, overrides_from_args
-from hybridbatch.training.config import TrainConfig
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import check_output_file, write_text
+from hybridbatch.training.config import TrainConfig, apply_overrides, load_config
+from hybridbatch.training.data import leakage_reports, prepare_data
+from hybridbatch.training.planner import BatchPlanner, plan_record
 
 # flag spellings kept from before the flags were derived from the config fields
 MAX_PLAN_BATCHES = 1_000_000
@@ -37,9 +41,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.errors import HybridbatchError
-    from hybridbatch.training.config import apply_overrides, load_config
-
     config = apply_overrides(load_config(args.config), overrides_from_args(args, args.config_flags), source="command line")
     if args.world_size < 1:
         raise HybridbatchError(f"--world-size {args.world_size} must be >= 1")
@@ -50,14 +51,12 @@ def run(args: argparse.Namespace) -> int:
         raise HybridbatchError(f"max_steps x world size = {config.training.max_steps * args.world_size:,} batches "
                                f"to plan; pass --plan-batches N (at most {MAX_PLAN_BATCHES:,})")
     if args.plan_out:
-        from hybridbatch.outputs import check_output_file
-
         check_output_file(args.plan_out, "--plan-out")
     if args.dry_run or args.plan_out:
         plan(config, args)
     if args.dry_run:
         return 0
-    from hybridbatch.training.trainer import train
+    from hybridbatch.training.trainer import train  # deferred: torch
 
     result = train(config, resume=args.resume, data_dir=args.data_dir)
     print(f"trained {result.global_step} steps; model: {result.model_dir}")
@@ -66,10 +65,6 @@ def run(args: argparse.Namespace) -> int:
 
 def plan(config: TrainConfig, args: argparse.Namespace) -> None:
     """Check data, sampler sizes and leakage; print a summary; write the plan if asked."""
-    from hybridbatch.outputs import write_text
-    from hybridbatch.training.data import leakage_reports, prepare_data
-    from hybridbatch.training.planner import BatchPlanner, plan_record
-
     data = prepare_data(config, args.data_dir)
     planner = BatchPlanner.for_training(config, data.train, args.world_size)
     n = args.plan_batches if args.plan_batches is not None else config.training.max_steps * args.world_size

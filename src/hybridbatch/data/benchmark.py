@@ -7,8 +7,8 @@ from typing import Literal
 
 import numpy as np
 
-BenchmarkKind = Literal["lareqa", "beir", "bitext", "multiparallel", "translated_qa"]
-"""Which scorer scores the benchmark (the registry in :mod:`hybridbatch.evaluation.scorer`)."""
+from hybridbatch.errors import HybridbatchError
+
 CandidateText = Literal["sentence", "sentence+context"]
 """What is encoded for a candidate: its text alone, or its text followed by its context (paragraph)."""
 
@@ -52,7 +52,8 @@ class Benchmark:
     """
 
     name: str
-    kind: BenchmarkKind
+    kind: str
+    """The family's kind: names the scorer (:func:`hybridbatch.benchmarks.registry.get_scorer`)."""
     queries: list[Query]
     candidates: list[Candidate]
     qrels: dict[str, dict[str, int]]
@@ -61,8 +62,6 @@ class Benchmark:
     _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def validate(self) -> None:
-        from hybridbatch.errors import HybridbatchError
-
         seen: set[str] = set()
         for q in self.queries:
             if q.id in seen:

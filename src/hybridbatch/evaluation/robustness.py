@@ -18,15 +18,27 @@ from typing import Any
 
 import numpy as np
 
+from hybridbatch.benchmarks.registry import FAMILIES, family_of_kind
 from hybridbatch.data.benchmark import Benchmark
 from hybridbatch.data.perturb import Perturbation, parse_perturbation, perturb_queries
+from hybridbatch.encoding import encode_texts
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import write_json
-from hybridbatch.reporting.tables import csv_text, fmt, markdown_table
+from hybridbatch.render.plots import pyplot
+from hybridbatch.render.tables import csv_text, fmt, markdown_table
 
-KINDS = ("lareqa", "multiparallel")
-MEASURES = (("mo/map", "Mo. mAP"), ("cr/map", "Cr. mAP"), ("mul/map", "Mul. mAP"), ("mo/mrr@10", "Mo. MRR@10"),
-            ("cr/mrr@10", "Cr. MRR@10"), ("mul/mrr@10", "Mul. MRR@10"), ("rank_distance", "rank distance"))
+Measures = tuple[tuple[str, str], ...]
+"""``(summary path, label)`` pairs compared clean and perturbed: a family's ``robustness_measures``."""
+
+
+def robustness_measures(bench: Benchmark) -> Measures:
+    """What ``--perturb`` compares for ``bench``'s family; a family without perturbation support is an error."""
+    family = family_of_kind(bench.kind)
+    if not family.supports_perturbation:
+        supported = [f.name for f in FAMILIES if f.supports_perturbation]
+        raise HybridbatchError(f"--perturb supports benchmarks of the families {' and '.join(supported)}; "
+                               f"{bench.name!r} is of family {family.name!r}")
+    return family.robustness_measures
 
 
 def parse_perturbations(specs: list[str]) -> list[Perturbation]:
@@ -54,11 +66,7 @@ def run_perturbations(bench: Benchmark, scorer, encoder, C: np.ndarray, clean: d
                       seed: int, folder: Path, *, cache: bool = True) -> dict[str, Any]:
     """Score ``bench`` once per perturbation, write its folder and the robustness files into ``folder``;
     returns the robustness dict (also robustness.json)."""
-    from hybridbatch.encoding import encode_texts
-
-    if bench.kind not in KINDS:
-        raise HybridbatchError(f"--perturb supports benchmarks of kind {' or '.join(KINDS)}; {bench.name!r} is "
-                               f"{bench.kind!r}")
+    measures = robustness_measures(bench)
     rows = []
     for p in parse_perturbations(specs):
         texts, stats = perturb_queries(bench, p, seed)
@@ -74,21 +82,21 @@ def run_perturbations(bench: Benchmark, scorer, encoder, C: np.ndarray, clean: d
                                                   list(zip(bench.queries, texts))[:20]), encoding="utf-8")
         row: dict[str, Any] = {"perturbation": p.key, "name": p.name, "strength": p.strength, **stats,
                                "texts_encoded": encoded}
-        for path, _ in MEASURES:
+        for path, _ in measures:
             before, after = summary_value(clean, path), summary_value(results, path)
             drop = None if before is None or after is None else (
                 after - before if path == "rank_distance" else before - after)
             row[path] = {"clean": before, "perturbed": after, "drop": drop}
         rows.append(row)
     robustness = {"benchmark": bench.name, "seed": seed, "rows": rows}
-    write_robustness(folder, robustness)
+    write_robustness(folder, robustness, measures)
     return robustness
 
 
-def write_robustness(folder: Path, robustness: dict[str, Any]) -> None:
+def write_robustness(folder: Path, robustness: dict[str, Any], measures: Measures) -> None:
     """robustness.json, .md (drops), .csv (long) and .png (drop against strength) into ``folder``."""
     rows = robustness["rows"]
-    shown = [(path, label) for path, label in MEASURES if any(r[path]["drop"] is not None for r in rows)]
+    shown = [(path, label) for path, label in measures if any(r[path]["drop"] is not None for r in rows)]
     write_json(folder / "robustness.json", robustness)
     lines = [f"# Robustness on {robustness['benchmark']} (seed {robustness['seed']})", "",
              "Drop = clean − perturbed (rank distance: perturbed − clean); positive = worse.", ""]
@@ -101,16 +109,14 @@ def write_robustness(folder: Path, robustness: dict[str, Any]) -> None:
                 for r in rows for path, _ in shown]
     (folder / "robustness.csv").write_text(csv_text(["perturbation", "strength", "measure", "clean", "perturbed",
                                                      "drop"], csv_rows), encoding="utf-8")
-    drop_plot({"": rows}, folder / "robustness.png", title=robustness["benchmark"])
+    drop_plot({"": rows}, folder / "robustness.png", measures[:3], title=robustness["benchmark"])
 
 
-def drop_plot(series: dict[str, list[dict[str, Any]]], path: Path, *, title: str) -> bool:
+def drop_plot(series: dict[str, list[dict[str, Any]]], path: Path, settings: Measures, *, title: str) -> bool:
     """Grouped bars of the mAP drop per perturbation (``name:strength`` on the x axis), one bar colour per
-    series (model), one panel per setting (Mo./Cr./Mul.); a series without a perturbation has no bar there.
-    False (no file) when there is nothing to draw."""
-    from hybridbatch.reporting.plots import pyplot
-
-    settings = [(p, label) for p, label in MEASURES[:3]
+    series (model), one panel per measure of ``settings`` (Mo./Cr./Mul.); a series without a perturbation has
+    no bar there. False (no file) when there is nothing to draw."""
+    settings = [(p, label) for p, label in settings
                 if any(r[p]["drop"] is not None for rows in series.values() for r in rows)]
     if not settings:
         return False

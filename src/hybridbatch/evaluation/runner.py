@@ -17,12 +17,19 @@ from typing import Any
 
 import numpy as np
 
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.config import Device, Precision, setting
 from hybridbatch.config import check as check_config
 from hybridbatch.data.benchmark import Benchmark, CandidateText
+from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.scorer import Scorer, get_scorer
+from hybridbatch.evaluation.embeddings_file import load_embeddings
+from hybridbatch.evaluation.embeddings_file import save_embeddings as save
+from hybridbatch.evaluation.robustness import parse_perturbations, robustness_measures, run_perturbations
+from hybridbatch.hardware import resolve_device, resolve_precision
+from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import atomic_dir, provenance, write_json
+from hybridbatch.scoring.scorer import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +60,6 @@ class EvaluationSettings:
         :class:`HybridbatchError` naming the field."""
         check_config(self)
         if self.perturb:
-            from hybridbatch.evaluation.robustness import parse_perturbations
-
             try:
                 parse_perturbations(self.perturb)
             except HybridbatchError as exc:
@@ -65,7 +70,7 @@ class EvaluationSettings:
 class EvaluationConfig(EvaluationSettings):
     """Everything that determines an evaluation's numbers (stored in the output folder as config.json)."""
 
-    benchmark: str = setting(help="benchmark spec (see hybridbatch.data.registry)")
+    benchmark: str = setting(help="benchmark spec (see hybridbatch.benchmarks.registry)")
     model: str | None = setting(None, help="model to encode with ('default' or a folder)")
     embeddings: str | None = setting(None, help="an .npz of Q_<lang>/C_<lang> arrays to score instead")
     data_dir: str | None = setting(None, help="shared data folder (default: $HYBRIDBATCH_DATA)")
@@ -90,8 +95,6 @@ class EvaluationConfig(EvaluationSettings):
 def resolve_hardware(cfg: EvaluationConfig) -> EvaluationConfig:
     """A checked copy of ``cfg`` with ``device`` and ``precision`` resolved (auto → what runs here); the
     resolved values are what config.json records and what the encoder identity contains."""
-    from hybridbatch.hardware import resolve_device, resolve_precision
-
     cfg.check()
     device = resolve_device(cfg.device)
     return dataclasses.replace(cfg, device=device, precision=resolve_precision(cfg.precision, device))
@@ -99,9 +102,6 @@ def resolve_hardware(cfg: EvaluationConfig) -> EvaluationConfig:
 
 def build_encoder(cfg: EvaluationConfig):
     """Load the model named by the config and wrap it as the project's one encoder."""
-    from hybridbatch.encoding import SentenceTransformerEncoder
-    from hybridbatch.models.loading import load_model
-
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length,
                        device="cuda" if cfg.device == "cuda" else "cpu")
     return SentenceTransformerEncoder(model, query_prompt=cfg.query_prefix, passage_prompt=cfg.passage_prefix,
@@ -111,9 +111,6 @@ def build_encoder(cfg: EvaluationConfig):
 def embed_benchmark(bench: Benchmark, cfg: EvaluationConfig, encoder=None) -> tuple[np.ndarray, np.ndarray,
                                                                                      dict[str, Any]]:
     """Q and C for ``bench`` from the embeddings file or the encoder, with timing figures."""
-    from hybridbatch.encoding import encode_texts
-    from hybridbatch.evaluation.embeddings_file import load_embeddings
-
     start = time.perf_counter()
     if cfg.embeddings:
         Q, C = load_embeddings(Path(cfg.embeddings), bench)
@@ -147,18 +144,12 @@ def write_report(out: Path, results: dict[str, Any], per_query: dict[str, np.nda
 def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | None = None,
                    bench: Benchmark | None = None, encoder=None) -> dict[str, Any]:
     """Evaluate and write the report folder ``out``; returns the results dict."""
-    from hybridbatch.data.registry import load_benchmark
-
     cfg = resolve_hardware(cfg)
     if bench is None:
         bench = load_benchmark(cfg.benchmark, cfg.data_dir, cfg.languages)
     scorer = get_scorer(bench.kind)
     if cfg.perturb:
-        from hybridbatch.evaluation.robustness import KINDS
-
-        if bench.kind not in KINDS:
-            raise HybridbatchError(f"--perturb supports benchmarks of kind {' or '.join(KINDS)}; "
-                                   f"{bench.name!r} is {bench.kind!r}")
+        robustness_measures(bench)
         encoder = encoder or build_encoder(cfg)
     Q, C, timing = embed_benchmark(bench, cfg, encoder)
     start = time.perf_counter()
@@ -168,14 +159,10 @@ def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | 
     with atomic_dir(Path(out)) as tmp:
         write_report(tmp, results, per_query, cfg, scorer)
         if cfg.perturb:
-            from hybridbatch.evaluation.robustness import run_perturbations
-
             start = time.perf_counter()
             run_perturbations(bench, scorer, encoder, C, results, cfg.perturb, cfg.perturb_seed, tmp, cache=cfg.cache)
             log.info("robustness suite: %d perturbations in %.1f s", len(cfg.perturb), time.perf_counter() - start)
     if save_embeddings:
-        from hybridbatch.evaluation.embeddings_file import save_embeddings as save
-
         save(Path(save_embeddings), bench, Q, C)
     log.info("wrote %s", out)
     return results

@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 from sentence_transformers.sentence_transformer.evaluation import SentenceEvaluator
 
+from hybridbatch.benchmarks.registry import get_scorer
 from hybridbatch.config import Precision
 from hybridbatch.data.benchmark import Benchmark, CandidateText
-from hybridbatch.evaluation.scorer import Scorer, get_scorer
+from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
+from hybridbatch.scoring.scorer import Scorer
 
 
 class RetrievalEvaluator(SentenceEvaluator):
@@ -70,7 +72,6 @@ class RetrievalEvaluator(SentenceEvaluator):
         """Query and candidate matrices of the benchmark under ``model`` (no cache), in benchmark order."""
         import torch
 
-        from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
 
         encoder = SentenceTransformerEncoder(model, query_prompt=self.query_prompt,
                                              passage_prompt=self.passage_prompt, batch_size=self.batch_size,

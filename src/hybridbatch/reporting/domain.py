@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from hybridbatch.outputs import write_json
-from hybridbatch.reporting.compare import EvalRecord, benchmark_scorer, group_records
-from hybridbatch.reporting.tables import markdown_table, mean_std_cell
+from hybridbatch.render.plots import pyplot
+from hybridbatch.render.tables import markdown_table, mean_std_cell
+from hybridbatch.reporting.records import EvalRecord, benchmark_scorer, group_records
 
 MARKERS = {"hybrid": "o", "x-x-mono": "s", "x-y": "^"}
 
@@ -68,8 +69,6 @@ def marker_styles(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 def domain_plot(columns: list[dict[str, Any]], rows: list[dict[str, Any]], path: Path) -> bool:
     """The first two benchmarks against each other per shared measure (module doc); False when they share none."""
-    from hybridbatch.reporting.plots import pyplot
-
     benches = list(dict.fromkeys(c["benchmark"] for c in columns))[:2]
     names = {b: {c["name"]: c["label"] for c in columns if c["benchmark"] == b} for b in benches}
     shared = [n for n in names[benches[0]] if n in names[benches[1]] and n != "rank_distance"]

@@ -15,7 +15,10 @@ from pathlib import Path
 
 import numpy as np
 
-from hybridbatch.reporting.tables import markdown_table
+from hybridbatch.data.language_metadata import known, language_info
+from hybridbatch.render.plots import pyplot
+from hybridbatch.render.tables import markdown_table
+from hybridbatch.reporting.records import benchmark_scorer, group_records
 
 UNKNOWN_CLASS = -1
 
@@ -39,15 +42,11 @@ class LanguageGain:
 
 def resource_class(code: str) -> int:
     """The language's Joshi class, or :data:`UNKNOWN_CLASS` when the metadata does not know the code."""
-    from hybridbatch.data.language_metadata import known, language_info
-
     return language_info(code).joshi_class if known(code) else UNKNOWN_CLASS
 
 
 def _aliases(code: str) -> set[str]:
     """``code`` and its other spellings (ISO 639-1, the metadata's key), so Tatoeba's ``deu`` is ``de``."""
-    from hybridbatch.data.language_metadata import known, language_info
-
     if not known(code):
         return {code}
     info = language_info(code)
@@ -58,8 +57,6 @@ def language_gains(records, base_label: str, seen_languages: set[str] | None = N
                    breakdown: int = 0) -> tuple[list[LanguageGain], dict[str, str]]:
     """(gains of every non-base system, {benchmark: title of the breakdown used}). Benchmarks without a
     base evaluation are skipped."""
-    from hybridbatch.reporting.compare import benchmark_scorer, group_records
-
     gains: list[LanguageGain] = []
     titles: dict[str, str] = {}
     for bench, by_label in group_records(records).items():
@@ -137,8 +134,6 @@ def _class_name(joshi_class: int) -> str:
 def gain_plot(gains: list[LanguageGain], titles: dict[str, str], path: Path) -> bool:
     """Gain against resource class, one panel per benchmark, one colour per system (points jittered
     within a class, the class mean as a line); False when there is nothing to plot."""
-    from hybridbatch.reporting.plots import pyplot
-
     benches = list(dict.fromkeys(g.benchmark for g in gains))
     if not benches:
         return False

@@ -18,27 +18,33 @@ from typing import Any
 
 import numpy as np
 
+from hybridbatch.benchmarks.registry import scorer_for
 from hybridbatch.data.perturb import parse_perturbation
 from hybridbatch.evaluation.robustness import folder_name
-from hybridbatch.reporting.compare import EvalRecord, read_per_query
+from hybridbatch.render.tables import fmt, markdown_table
+from hybridbatch.reporting.records import EvalRecord, read_per_query
 from hybridbatch.reporting.significance import paired_randomization_test
-from hybridbatch.reporting.tables import fmt, markdown_table
 
-DROP_MEASURES = (("mo/map", "Mo. mAP"), ("cr/map", "Cr. mAP"), ("mul/map", "Mul. mAP"),
-                 ("bias/rank_distance", "rank distance"))
+
+def drop_measures(record: EvalRecord) -> list[tuple[str, str]]:
+    """(per-query key, title) of the headline measures of the record's scorer: those with per-query values
+    (for LAReQA: Mo., Cr., Mul. mAP and rank distance)."""
+    return [(m.per_query, m.title) for m in scorer_for(record.results).measures if m.per_query]
 
 
 def per_query_drops(record: EvalRecord, perturbation: str) -> dict[str, np.ndarray] | None:
-    """Per-query drops of one evaluation under one perturbation (``char-noise:0.1``); None without its folder."""
+    """Per-query drops of one evaluation under one perturbation (``char-noise:0.1``); None without its folder.
+    Drop = clean − perturbed, for rank distance (lower is better) perturbed − clean."""
     file = record.path / folder_name(parse_perturbation(perturbation)) / "perturbed_per_query.npz"
     if not file.is_file():
         return None
     perturbed = read_per_query(file)
     drops = {}
-    for key, _ in DROP_MEASURES:
+    lower_is_better = {m.per_query for m in scorer_for(record.results).measures if not m.greater_is_better}
+    for key, _ in drop_measures(record):
         if key in record.per_query and key in perturbed:
             clean, after = record.per_query[key].astype(np.float64), perturbed[key].astype(np.float64)
-            drops[key] = after - clean if key == "bias/rank_distance" else clean - after
+            drops[key] = after - clean if key in lower_is_better else clean - after
     return drops
 
 
@@ -63,8 +69,9 @@ def drop_tests(records: list[EvalRecord], n_resamples: int = 10_000) -> list[dic
                 if all(d is not None for d in drops):
                     mean_drops[label] = {k: np.nanmean(np.stack([d[k] for d in drops]), axis=0)
                                          for k in drops[0] if all(k in d for d in drops)}
+            first = next(r for recs in by_label.values() for r in recs)
             for a, b in itertools.combinations(mean_drops, 2):
-                for key, title in DROP_MEASURES:
+                for key, title in drop_measures(first):
                     da, db = mean_drops[a].get(key), mean_drops[b].get(key)
                     if da is None or db is None or da.shape != db.shape:
                         continue

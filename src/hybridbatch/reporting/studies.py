@@ -24,10 +24,14 @@ from typing import Any
 
 import numpy as np
 
+from hybridbatch.benchmarks.registry import family_of_kind
+from hybridbatch.evaluation.robustness import drop_plot
 from hybridbatch.outputs import write_json
-from hybridbatch.reporting.compare import BASE_LABEL, EvalRecord
+from hybridbatch.render.plots import pyplot
+from hybridbatch.render.tables import csv_text, fmt, markdown_table, mean_std_cell
 from hybridbatch.reporting.domain import write_domain
-from hybridbatch.reporting.tables import fmt, markdown_table, mean_std_cell
+from hybridbatch.reporting.records import BASE_LABEL, EvalRecord
+from hybridbatch.reporting.robustness_tests import drop_tests, drop_tests_markdown
 
 SETTINGS = (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
 METRICS = (("map", "mAP"), ("mrr@10", "MRR@10"))
@@ -90,8 +94,6 @@ def language_count_rows(records: list[EvalRecord]) -> list[dict[str, Any]]:
 def language_count_plot(rows: list[dict[str, Any]], path: Path, benchmark: str) -> None:
     """3 × 3 panels: mAP and MRR@10 for Mo./Cr./Mul., and rank distance; x = k; colour = strategy;
     solid = seen, dashed = unseen, dotted = held-out languages; error bars = std over subsets and seeds."""
-    from hybridbatch.reporting.plots import pyplot
-
     plt = pyplot()
     fig, axes = plt.subplots(3, 3, figsize=(14, 11), squeeze=False)
     panels = [(f"{s}/{m}", f"{sl} {ml}") for m, ml in METRICS for s, sl in SETTINGS] + [("rank_distance",
@@ -149,10 +151,6 @@ def write_robustness_summary(records: list[EvalRecord], folder: Path, n_resample
     """robustness.md/.png into ``folder`` from every record with robustness.json, with paired tests on the
     per-query drops (:mod:`hybridbatch.reporting.robustness_tests`, also robustness_tests.csv); False when
     no record has one."""
-    from hybridbatch.evaluation.robustness import MEASURES, drop_plot
-    from hybridbatch.reporting.robustness_tests import drop_tests, drop_tests_markdown
-    from hybridbatch.reporting.tables import csv_text
-
     found = [(r, json.loads((r.path / "robustness.json").read_text(encoding="utf-8")))
              for r in records if (r.path / "robustness.json").is_file()]
     if not found:
@@ -162,6 +160,7 @@ def write_robustness_summary(records: list[EvalRecord], folder: Path, n_resample
              ""]
     for bench in dict.fromkeys(r.benchmark for r, _ in found):
         by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        measures = family_of_kind(next(r for r, _ in found if r.benchmark == bench).results["kind"]).robustness_measures
         for rec, rob in found:
             if rec.benchmark == bench:
                 by_label[rec.label].append(rob)
@@ -173,18 +172,18 @@ def write_robustness_summary(records: list[EvalRecord], folder: Path, n_resample
                 same = [rob["rows"][i] for rob in robs if len(rob["rows"]) > i
                         and rob["rows"][i]["perturbation"] == row["perturbation"]]
                 entry = {"name": row["name"], "strength": row["strength"], "perturbation": row["perturbation"]}
-                for path, _ in MEASURES:
+                for path, _ in measures:
                     drops = [x[path]["drop"] for x in same if x[path]["drop"] is not None]
                     entry[path] = {"drop": float(np.mean(drops)) if drops else None, "all": drops}
                 merged.append(entry)
                 table.append([label, row["perturbation"], len(same)]
                              + [mean_std_cell(entry[p]["all"], 1 if p == "rank_distance" else 3) if entry[p]["all"]
-                                else fmt(None) for p, _ in MEASURES])
+                                else fmt(None) for p, _ in measures])
             series[label] = merged
         lines += [f"## {bench}", ""] + markdown_table(["model", "perturbation", "n"]
-                                                     + [f"{label} drop" for _, label in MEASURES], table)
+                                                     + [f"{label} drop" for _, label in measures], table)
         png = f"robustness-{bench}.png"
-        if drop_plot(series, folder / png, title=bench):
+        if drop_plot(series, folder / png, measures[:3], title=bench):
             lines += ["", f"![robustness]({png})", ""]
     tests = drop_tests([r for r, _ in found], n_resamples)
     lines += drop_tests_markdown(tests)

@@ -7,7 +7,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.hardware import resolve_device
+from hybridbatch.models.loading import load_model
+from hybridbatch.outputs import atomic_dir, check_output_dir
 from hybridbatch.search.corpus import Document, read_corpus
 from hybridbatch.search.index import (
     MANIFEST,
@@ -41,10 +45,6 @@ def model_record(spec: str, encoder) -> dict:
 def open_encoder(spec: str, *, precision: str = "auto", device: str = "auto", batch_size: int = 64,
                  show_progress: bool = True):
     """Load the model named by ``spec`` and wrap it in the one encoder of :mod:`hybridbatch.encoding`."""
-    from hybridbatch.encoding import SentenceTransformerEncoder
-    from hybridbatch.hardware import resolve_device
-    from hybridbatch.models.loading import load_model
-
     model = load_model(spec, device=resolve_device(device))
     return SentenceTransformerEncoder(model, batch_size=batch_size, show_progress=show_progress,
                                       label=spec, precision=precision)
@@ -64,9 +64,6 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
                 batch_size: int = 64, precision: str = "auto", device: str = "auto", cache: bool = True) -> dict:
     """Encode ``corpus`` and write an index to ``out``; with ``add``, extend the index already there (its
     model; a different ``model`` is refused). Returns the manifest. ``out`` changes only on success."""
-    from hybridbatch.encoding import encode_texts
-    from hybridbatch.outputs import atomic_dir, check_output_dir
-
     out = check_output_dir(out, "--out")
     existing = (out / MANIFEST).is_file()
     if existing and not add:

@@ -17,8 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hybridbatch.benchmarks.beir import parse_beir_spec
+from hybridbatch.benchmarks.beir.reader import (
+    _jsonl_path,
+    _records,  # the one JSONL record reader (file:line errors)
+)
+from hybridbatch.benchmarks.registry import load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.languages import check_language_code
+from hybridbatch.settings import data_dir as default_data_dir
 
 RESERVED = ("id", "text", "lang", "title")
 
@@ -52,8 +59,6 @@ def read_corpus(spec: str, *, data_dir: Path | None = None, lang: str | None = N
 
 
 def _read_jsonl(path: Path, default_lang: str | None) -> Iterator[Document]:
-    from hybridbatch.data.beir import _records  # the one JSONL record reader (file:line errors)
-
     if not path.is_file():
         raise HybridbatchError("file not found" if not path.exists() else "not a file", path=path)
     seen: set[str] = set()
@@ -82,10 +87,6 @@ def _read_jsonl(path: Path, default_lang: str | None) -> Iterator[Document]:
 
 
 def _read_beir(spec: str, data_dir: Path | None, lang: str | None) -> list[Document]:
-    from hybridbatch.data.beir import _jsonl_path
-    from hybridbatch.data.registry import parse_beir_spec
-    from hybridbatch.settings import data_dir as default_data_dir
-
     folder = Path(parse_beir_spec(spec)[0])
     if not folder.exists() and not folder.is_absolute():
         folder = default_data_dir(data_dir) / folder
@@ -95,8 +96,6 @@ def _read_beir(spec: str, data_dir: Path | None, lang: str | None) -> list[Docum
 
 
 def _read_lareqa(spec: str, data_dir: Path | None) -> list[Document]:
-    from hybridbatch.data.registry import load_benchmark
-
     bench = load_benchmark(spec, data_dir)
     return [Document(c.id, c.text, c.lang, "", {"context": c.context} if c.context else {})
             for c in bench.candidates]

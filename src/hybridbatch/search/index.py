@@ -28,6 +28,7 @@ from typing import Literal
 import numpy as np
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import versions
 from hybridbatch.search.corpus import Document
 
 IndexKind = Literal["exact", "ivf", "hnsw"]
@@ -111,8 +112,6 @@ def corpus_hash(documents: list[Document]) -> str:
 
 
 def new_manifest(model: dict, settings: IndexSettings, dim: int) -> dict:
-    from hybridbatch.outputs import versions
-
     now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
     return {"format": FORMAT, "model": model, "dim": dim, "index": asdict(settings), "corpora": [],
             "counts": {}, "documents": 0, "versions": versions(), "created_utc": now, "updated_utc": now}

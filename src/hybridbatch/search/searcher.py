@@ -18,7 +18,9 @@ from typing import Literal
 
 import numpy as np
 
+from hybridbatch.encoding import encode_texts
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.builder import check_model, open_encoder
 from hybridbatch.search.index import fetch_documents, load_faiss, positions_by_language, read_manifest
 
 Mode = Literal["ranked", "quota", "interleave"]
@@ -44,8 +46,6 @@ class Searcher:
 
     def __init__(self, folder: str | Path, encoder=None, *, precision: str = "auto", device: str = "auto",
                  batch_size: int = 64):
-        from hybridbatch.search.builder import check_model, open_encoder
-
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
         self.index = load_faiss(self.folder, self.manifest)
@@ -80,8 +80,6 @@ class Searcher:
 
     def encode(self, queries: Sequence[str]) -> np.ndarray:
         """Query vectors through the one encode path (no cache: queries are rarely repeated)."""
-        from hybridbatch.encoding import encode_texts
-
         for i, q in enumerate(queries):
             if not isinstance(q, str) or not q.strip():
                 raise HybridbatchError(f"empty query (position {i})")

@@ -23,6 +23,7 @@ from importlib import resources
 from starlette.requests import Request as HttpRequest
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.search.batcher import MicroBatcher
 from hybridbatch.search.query import Limits, parse_request
 from hybridbatch.search.searcher import Searcher, language_mix
 
@@ -37,7 +38,6 @@ def create_app(searchers: list[Searcher], *, batching: bool = True, max_batch: i
     from starlette.concurrency import run_in_threadpool
     from starlette.exceptions import HTTPException
 
-    from hybridbatch.search.batcher import MicroBatcher
 
     limits = limits or Limits()
     batchers = [MicroBatcher(s, max_batch=max_batch, max_wait_ms=max_wait_ms) for s in searchers] if batching else []

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.outputs import remove_stale
 from hybridbatch.training.config import TrainConfig, to_dict
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,6 @@ def kill_point(name: str) -> None:
 def remove_stale_temporaries(out: Path) -> list[Path]:
     """Remove what a killed run left half-written in ``out``: staged checkpoints, the final model's temporary
     folder, temporary run files. Returns the removed paths."""
-    from hybridbatch.outputs import remove_stale
-
     stale = [p for p in (Path(out) / "checkpoints").glob(f"{STAGING_PREFIX}*")]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)

@@ -7,9 +7,9 @@ import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
+from hybridbatch.benchmarks.registry import family_for_spec, load_benchmark
 from hybridbatch.data.leakage import LeakageReport, check_leakage
-from hybridbatch.data.registry import load_benchmark
-from hybridbatch.data.training_pairs import PairSet, TrainingPairs, pairs_from_benchmark, read_pairs_jsonl
+from hybridbatch.data.training_pairs import PairSet, TrainingPairs, read_pairs_jsonl
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
 
@@ -24,16 +24,16 @@ class PreparedData:
 
 
 def load_datasets(config: TrainConfig, data_dir: str | Path | None = None) -> list[PairSet]:
-    """Read every configured training dataset into a PairSet."""
+    """Read every configured training dataset into a PairSet (a benchmark through its family's
+    ``training_pairs``, or a JSONL file)."""
+    root = Path(data_dir) if data_dir else None
     out = []
     for d in config.datasets:
         with_context = d.passage == "sentence+context"
-        if d.benchmark is not None and is_tico19(d.benchmark):
-            out.append(_tico19_dataset(d, data_dir))
-        elif d.benchmark is not None:
-            bench = load_benchmark(d.benchmark, Path(data_dir) if data_dir else None, d.languages)
-            out.append(pairs_from_benchmark(bench, name=d.label, languages=d.languages, with_context=with_context,
-                                            hard_negatives=d.hard_negatives, seed=config.seed))
+        if d.benchmark is not None:
+            out.append(family_for_spec(d.benchmark).read_training_pairs(
+                d.benchmark.strip(), root, languages=d.languages, name=d.label, with_context=with_context,
+                hard_negatives=d.hard_negatives, seed=config.seed))
         else:
             ps = read_pairs_jsonl(config.resolve_path(d.jsonl), name=d.label, languages=d.languages,
                                   with_context=with_context)
@@ -44,26 +44,6 @@ def load_datasets(config: TrainConfig, data_dir: str | Path | None = None) -> li
                              with_context=with_context, source=ps.source)
             out.append(ps)
     return out
-
-
-def is_tico19(spec: str) -> bool:
-    return spec.strip().lower().partition(":")[0] == "tico19"
-
-
-def _tico19_dataset(d, data_dir: str | Path | None) -> PairSet:
-    """TICO-19 next-sentence pairs from the non-test units (:mod:`hybridbatch.data.tico19_pairs`); the spec
-    must name the ``dev`` split: the test split is for evaluation only."""
-    from hybridbatch import settings
-    from hybridbatch.data.tico19_pairs import tico19_pairs
-
-    if d.benchmark.strip().lower() != "tico19:dev":
-        raise HybridbatchError(f"training dataset {d.benchmark!r}: train on 'tico19:dev' (the units outside the "
-                               "test split); the test split is for evaluation")
-    if d.passage != "sentence" or d.hard_negatives:
-        raise HybridbatchError("training dataset tico19:dev has no paragraphs or hard negatives (passage: "
-                               "sentence, hard_negatives: false)")
-    return tico19_pairs(settings.data_dir(Path(data_dir) if data_dir else None) / "tico19", d.languages,
-                        name=d.label)
 
 
 def prepare_data(config: TrainConfig, data_dir: str | Path | None = None) -> PreparedData:
@@ -80,11 +60,24 @@ def prepare_data(config: TrainConfig, data_dir: str | Path | None = None) -> Pre
 
 def leakage_reports(config: TrainConfig, data: PreparedData, data_dir: str | Path | None = None
                     ) -> list[LeakageReport]:
-    """One report per ``eval_benchmarks`` entry, against all training data (validation included); with a
-    TICO-19 training dataset also one for TICO-19's test split (all languages) even when not evaluated."""
+    """One report per ``eval_benchmarks`` entry, against all training data (validation included), and one per
+    ``leakage_specs`` of each trained family that is not evaluated (TICO-19's test split when training on
+    its dev units)."""
+    root = Path(data_dir) if data_dir else None
     specs = list(config.eval_benchmarks)
-    if any(d.benchmark and is_tico19(d.benchmark) for d in config.datasets) and not any(
-            is_tico19(s) and s.strip().lower() in ("tico19", "tico19:test") for s in specs):
-        specs.append("tico19:test")
-    return [check_leakage(data.full, load_benchmark(spec, Path(data_dir) if data_dir else None))
-            for spec in specs]
+    evaluated = {_canonical(s) for s in specs}
+    for d in config.datasets:
+        if d.benchmark is None:
+            continue
+        for spec in family_for_spec(d.benchmark).leakage_specs:
+            if _canonical(spec) not in evaluated:
+                specs.append(spec)
+                evaluated.add(_canonical(spec))
+    return [check_leakage(data.full, load_benchmark(spec, root)) for spec in specs]
+
+
+def _canonical(spec: str) -> str:
+    """A spec compared by what it loads: a spec without a split names the test split (``tico19`` =
+    ``tico19:test``)."""
+    spec = spec.strip().lower()
+    return spec if ":" in spec else f"{spec}:test"
