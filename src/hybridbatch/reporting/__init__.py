@@ -1,2 +1,3 @@
-"""Reports: generic table and plot primitives, paired significance tests, and the comparison of
-finished evaluations (which asks each result's scorer what to show)."""
+"""Reports over finished evaluations: records of evaluation folders (:mod:`.records`), their comparison with
+paired significance tests (:mod:`.compare`, :mod:`.significance`), gains by language resource class, and the
+study reports (language count, robustness, domain) — each asks the results' scorer what to show."""

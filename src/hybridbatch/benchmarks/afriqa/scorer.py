@@ -1,7 +1,7 @@
 """The translated-QA scorer (``afriqa``): native-language questions → pivot-language passages, next to the
 same questions in human translation (the monolingual control), and the gap between the two.
 
-The metric core is :mod:`.translated_qa_scoring`; this module holds the measures and the rendering.
+The metric core is :mod:`.scoring`; this module holds the measures and the rendering.
 """
 
 from __future__ import annotations
@@ -38,13 +38,13 @@ class TranslatedQaScorer(BaseScorer):
                        "gap = translated − native (mean ± std over seeds; n = number of seeds)")
 
     def per_query(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
-        """See :func:`.translated_qa_scoring.translated_qa_per_query`."""
+        """See :func:`.scoring.translated_qa_per_query`."""
         from hybridbatch.benchmarks.afriqa.scoring import translated_qa_per_query  # deferred: torch
 
         return translated_qa_per_query(bench, Q, C)
 
     def aggregate(self, bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict[str, Any]:
-        """See :func:`.translated_qa_scoring.aggregate_translated_qa`; adds the languages' metadata."""
+        """See :func:`.scoring.aggregate_translated_qa`; adds the languages' metadata."""
         from hybridbatch.benchmarks.afriqa.scoring import aggregate_translated_qa  # deferred: torch
 
         results = aggregate_translated_qa(bench, per_query)

@@ -6,7 +6,7 @@ gold passage(s). Which is which is read from the data: a query is *translated* w
 the language of its relevant candidates, else *native*; a group's language is its native query's.
 
 Every query is ranked against all candidates (the pooled passages), exactly (float32 dot products, tie
-rule of :mod:`.metrics`, :func:`.lareqa_scoring.relevant_ranks`). Per query: nDCG@10 (binary gains),
+rule of :mod:`hybridbatch.scoring.metrics`, :func:`hybridbatch.scoring.ranking.relevant_ranks`). Per query: nDCG@10 (binary gains),
 Recall@10, Recall@100, MRR@10 (reciprocal rank of the first relevant within the top 10, else 0).
 Per language: means over its native queries and over its translated ones, and gap = translated −
 native (the per-query gap of each group, averaged); summary: macro means over languages.

@@ -1,6 +1,6 @@
 """The BEIR scorer (``beir:DIR[:split]``): nDCG@10, Recall@100, MRR@10 per language and macro.
 
-The metric core is :mod:`.beir_scoring`; this module holds the measures and the rendering.
+The metric core is :mod:`.scoring`; this module holds the measures and the rendering.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ class BeirScorer(BaseScorer):
     )
 
     def per_query(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
-        """See :func:`.beir_scoring.beir_per_query` (scope ``"auto"``)."""
+        """See :func:`.scoring.beir_per_query` (scope ``"auto"``)."""
         from hybridbatch.benchmarks.beir.scoring import beir_per_query  # deferred: torch
 
         return beir_per_query(bench, Q, C)
 
     def aggregate(self, bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict[str, Any]:
-        """See :func:`.beir_scoring.aggregate_beir`."""
+        """See :func:`.scoring.aggregate_beir`."""
         from hybridbatch.benchmarks.beir.scoring import aggregate_beir  # deferred: torch
 
         return aggregate_beir(bench, per_query)

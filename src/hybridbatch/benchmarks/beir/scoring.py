@@ -1,7 +1,7 @@
 """BEIR / MIRACL-style scoring: nDCG@10, Recall@100, MRR@10 from a faiss top-100 search.
 
 Search: exact inner product (``faiss.IndexFlatIP``), depth 100. Ranks follow the tie rule of
-:mod:`.metrics`: results are re-ordered by (score desc, candidate order asc), and a query whose
+:mod:`hybridbatch.scoring.metrics`: results are re-ordered by (score desc, candidate order asc), and a query whose
 100th and 101st scores are equal is searched again in full so the cut-off is exact too.
 
 Which candidates a query searches (``scope``): ``"language"`` = the candidates in the query's language

@@ -1,6 +1,6 @@
 """The LAReQA scorer (XQuAD-R, MLQA-R, any LAReQA-format folder): Mo. / Cr. / Mul. and language bias.
 
-The metric core is :mod:`.lareqa_scoring` (imported on first score, so that reports load no torch);
+The metric core is :mod:`.scoring` (imported on first score, so that reports load no torch);
 this module holds the measures and the rendering: ``results.md`` in the paper's layout, the long CSV,
 the X→Y heatmap and the rank-distance bars.
 """
@@ -49,13 +49,13 @@ class LareqaScorer(BaseScorer):
     tradeoff = ("mul", "mo", "rank_distance")  # multilingual vs monolingual quality, bias as colour
 
     def per_query(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
-        """See :func:`.lareqa_scoring.lareqa_per_query`."""
+        """See :func:`.scoring.lareqa_per_query`."""
         from hybridbatch.benchmarks.lareqa.scoring import lareqa_per_query  # deferred: torch
 
         return lareqa_per_query(bench, Q, C)
 
     def aggregate(self, bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict[str, Any]:
-        """See :func:`.lareqa_scoring.aggregate_lareqa`."""
+        """See :func:`.scoring.aggregate_lareqa`."""
         from hybridbatch.benchmarks.lareqa.scoring import aggregate_lareqa  # deferred: torch
 
         return aggregate_lareqa(bench, per_query)

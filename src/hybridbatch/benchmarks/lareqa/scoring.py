@@ -33,7 +33,7 @@ def score_lareqa(bench: Benchmark, Q: np.ndarray, C: np.ndarray, *, block: int =
     query without any is skipped (``n_queries`` counts the scored ones). Mo. = macro mean over the X-X
     pairs, Cr. = over the X-Y pairs with X != Y (pairs without scored queries are left out, their
     metrics are None). Mul. = each query against all candidates, mean per query language, then macro
-    over languages. Bias: see :mod:`.bias`.
+    over languages. Bias: see :mod:`hybridbatch.scoring.bias`.
 
     Returns ``(results, per_query)`` = ``(aggregate_lareqa(bench, pq), pq)`` with ``pq`` =
     :func:`lareqa_per_query`. ``results`` is JSON-ready.

@@ -1,7 +1,7 @@
 """The bitext scorer (``tatoeba``): XTREME nearest-neighbour accuracy xx→pivot, pivot→xx and their mean per
 language, plus the ratio-margin ("mined") variant.
 
-The metric core is :mod:`.bitext_scoring`; this module holds the measures and the rendering.
+The metric core is :mod:`.scoring`; this module holds the measures and the rendering.
 """
 
 from __future__ import annotations
@@ -35,13 +35,13 @@ class BitextScorer(BaseScorer):
     summary_caption = "accuracy, macro mean over languages (mean ± std over seeds; n = number of seeds)"
 
     def per_query(self, bench: Benchmark, Q: np.ndarray, C: np.ndarray) -> dict[str, np.ndarray]:
-        """See :func:`.bitext_scoring.bitext_per_query`."""
+        """See :func:`.scoring.bitext_per_query`."""
         from hybridbatch.benchmarks.tatoeba.scoring import bitext_per_query  # deferred: torch
 
         return bitext_per_query(bench, Q, C)
 
     def aggregate(self, bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict[str, Any]:
-        """See :func:`.bitext_scoring.aggregate_bitext`; adds the languages' metadata."""
+        """See :func:`.scoring.aggregate_bitext`; adds the languages' metadata."""
         from hybridbatch.benchmarks.tatoeba.scoring import aggregate_bitext  # deferred: torch
 
         results = aggregate_bitext(bench, per_query)

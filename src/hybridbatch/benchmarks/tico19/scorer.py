@@ -56,7 +56,7 @@ class MultiparallelScorer(LareqaScorer):
         return lareqa_per_query(bench, Q, C, exclude=own_rows(bench))
 
     def aggregate(self, bench: Benchmark, per_query: dict[str, np.ndarray]) -> dict[str, Any]:
-        """:func:`.lareqa_scoring.aggregate_lareqa` without the (empty) X→X setting, plus the macro top-10
+        """:func:`hybridbatch.benchmarks.lareqa.scoring.aggregate_lareqa` without the (empty) X→X setting, plus the macro top-10
         own-language share and the languages' metadata."""
         from hybridbatch.benchmarks.lareqa.scoring import aggregate_lareqa  # deferred: torch
 
