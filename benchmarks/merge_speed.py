@@ -20,8 +20,9 @@ def main() -> None:
 
     import torch
 
+    from hybridbatch.merging.save import save_merged
     from hybridbatch.models.loading import load_model
-    from hybridbatch.models.merge import merge_models, save_merged, wise_weights
+    from hybridbatch.models.merge import merge_models, wise_weights
 
     start = time.perf_counter()
     base = load_model(args.model)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import json
 
 import torch
 
 from hybridbatch.cli import main
-from hybridbatch.training.validation import best_lambda
+from hybridbatch.merging.sweep import best_lambda
 from tests.training.helpers import toy_items, write_config, write_jsonl
 
 
@@ -34,10 +33,3 @@ def test_lambda_sweep_saves_the_best_merge_and_its_table(tmp_path, tiny_model_di
     assert main(["merge", str(tmp_path / "tuned"), "--base", str(tiny_model_dir), "--lambda", "0.5,2",
                  "--validate-with", str(cfg), "--out", str(tmp_path / "bad")]) == 2
     assert "outside [0, 1]" in capsys.readouterr().err
-
-
-def test_best_lambda_prefers_the_base_side_within_the_tie_band():
-    rows = [{"lambda": 0.25, "m": 0.7990}, {"lambda": 0.5, "m": 0.8005}, {"lambda": 0.75, "m": 0.7900}]
-    assert best_lambda(rows, "m")["lambda"] == 0.25
-    rows[0]["m"] = 0.7980
-    assert best_lambda(copy.deepcopy(rows), "m")["lambda"] == 0.5

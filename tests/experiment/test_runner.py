@@ -10,7 +10,9 @@ import yaml
 
 from hybridbatch.cli import main
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.experiment.runner import check_same_evaluation, check_same_settings
+from hybridbatch.experiment.evaluations import check_same_evaluation
+from hybridbatch.experiment.layout import EvalFolder, RunFolder
+from hybridbatch.experiment.records import check_same_settings
 from tests.training.helpers import toy_items, write_config, write_jsonl
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -75,9 +77,9 @@ def test_a_run_folder_is_not_reused_with_other_settings(tmp_path):
     from hybridbatch.outputs import write_json
 
     write_json(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
-    check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
+    check_same_settings(RunFolder(tmp_path), {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
     with pytest.raises(HybridbatchError, match="another train overrides"):
-        check_same_settings(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})
+        check_same_settings(RunFolder(tmp_path), {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})
 
 
 def test_a_finished_evaluation_is_not_reused_with_another_precision(tmp_path):
@@ -86,12 +88,12 @@ def test_a_finished_evaluation_is_not_reused_with_another_precision(tmp_path):
 
     old = {"benchmark": "xquad-r", "languages": None, "candidate_text": "sentence", "max_seq_length": None}
     write_json(tmp_path / "config.json", {"config": old})  # written before precision existed: fp32
-    check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
+    check_same_evaluation(EvalFolder(tmp_path), EvaluationConfig(benchmark="xquad-r", model="m"))
     with pytest.raises(HybridbatchError, match="precision='fp32', the experiment asks for 'bf16'"):
-        check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m", precision="bf16"))
+        check_same_evaluation(EvalFolder(tmp_path), EvaluationConfig(benchmark="xquad-r", model="m", precision="bf16"))
     (tmp_path / "config.json").unlink()
     with pytest.raises(HybridbatchError, match="without a readable config.json"):
-        check_same_evaluation(tmp_path, EvaluationConfig(benchmark="xquad-r", model="m"))
+        check_same_evaluation(EvalFolder(tmp_path), EvaluationConfig(benchmark="xquad-r", model="m"))
 
 
 def test_a_failing_run_raises_an_error_naming_the_run(tmp_path, tiny_model_dir):
@@ -187,7 +189,7 @@ def test_models_from_reuses_matching_runs_and_trains_the_others(tmp_path, tiny_m
 
 def test_list_states_read_the_experiment_folder(tmp_path, tiny_model_dir, caplog):
     from hybridbatch.experiment.config import load_experiment
-    from hybridbatch.experiment.runner import run_states
+    from hybridbatch.experiment.plan import run_states
 
     write_jsonl(tmp_path / "items.jsonl", toy_items(20, ["en", "de"]))
     write_config(tmp_path / "train.yaml", {"model": str(tiny_model_dir), "output_dir": str(tmp_path / "unused"),

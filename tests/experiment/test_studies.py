@@ -9,11 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.cli import main
-from hybridbatch.data.registry import load_benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationConfig, write_report
-from hybridbatch.evaluation.scorer import get_scorer
 from hybridbatch.experiment.config import (
     LanguageCounts,
     draw_subsets,

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from hybridbatch.benchmarks.registry import get_scorer
 from hybridbatch.data.training_pairs import Item, PairSet, TrainingPairs
 from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
-from hybridbatch.evaluation.scorer import get_scorer
 from hybridbatch.training.validation import ValidationEvaluator, validation_benchmark
 from tests.training.helpers import toy_items, toy_pairs, write_config, write_jsonl
 
@@ -90,3 +90,27 @@ def test_retrieval_selection_needs_a_validation_split(tmp_path):
         load_config(write_config(tmp_path / "t.yaml", {
             "datasets": [{"jsonl": "items.jsonl"}], "validation_fraction": 0.0,
             "training": {"select_metric": "mo"}}))
+
+
+def test_the_one_factory_takes_the_configs_settings_unless_told_otherwise(tmp_path):
+    from hybridbatch.errors import HybridbatchError
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from hybridbatch.training.validation import build_validation_evaluator
+
+    write_jsonl(tmp_path / "items.jsonl", toy_items(30, ["en", "de"]))
+    cfg = load_config(write_config(tmp_path / "t.yaml", {
+        "datasets": [{"jsonl": "items.jsonl"}], "validation_fraction": 0.3,
+        "training": {"select_metric": "mo+cr+mul", "precision": "bf16"}}))
+    data = prepare_data(cfg)
+    prompts = {"query": "q: ", "passage": "p: "}
+    evaluator = build_validation_evaluator(cfg, data, prompts, history_path=tmp_path / "h.jsonl")
+    assert evaluator.primary_metric == "val_mo+cr+mul" and evaluator.precision == "bf16"
+    assert (evaluator.query_prompt, evaluator.passage_prompt) == ("q: ", "p: ")
+    assert evaluator.history_path == tmp_path / "h.jsonl"
+    assert len(evaluator.bench.queries) == sum(len(d.items) for d in data.validation.datasets)
+    other = build_validation_evaluator(cfg, data, prompts, select_metric="mo", precision="fp32")
+    assert other.primary_metric == "val_mo" and other.precision == "fp32" and other.history_path is None
+    data.validation = None
+    with pytest.raises(HybridbatchError, match="needs a validation split"):
+        build_validation_evaluator(cfg, data, prompts)

@@ -5,6 +5,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hybridbatch.experiment.config import load_experiment
+from hybridbatch.experiment.layout import ExperimentFolder, experiment_path
+from hybridbatch.experiment.plan import run_states
+from hybridbatch.experiment.runner import run_experiment
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
@@ -23,18 +28,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from hybridbatch.experiment.config import load_experiment
-    from hybridbatch.experiment.runner import run_experiment, run_states
-
     cfg = load_experiment(Path(args.config))
     if args.device:
         cfg.device = args.device
     if args.list:
-        out = Path(args.out or cfg.out or f"runs/{cfg.name}")
-        for run_id, state in run_states(cfg, out):
+        for run_id, state in run_states(cfg, experiment_path(args.out, cfg.out, cfg.name)):
             print(f"{run_id}\t{state}")
         return 0
     only = [x.strip() for x in args.only.split(",")] if args.only else None
     out = run_experiment(cfg, Path(args.out) if args.out else None, only=only)
-    print(f"summary: {out}/summary/summary.md")
+    print(f"summary: {ExperimentFolder(out).summary_file}")
     return 0

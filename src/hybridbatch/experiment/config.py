@@ -31,7 +31,7 @@ from hybridbatch import config as strict
 from hybridbatch.config import Device, setting
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.runner import EvaluationSettings
-from hybridbatch.training.config import SelectMetric, Strategy, apply_overrides, load_config
+from hybridbatch.training.config import SelectMetric, Strategy, TrainConfig, apply_overrides, load_config
 
 
 @dataclass
@@ -97,6 +97,9 @@ class ExperimentConfig:
 
 @dataclass(frozen=True)
 class RunSpec:
+    """One run of the grid: what it trains (strategy, α, seed, training set, overrides, languages). Its
+    ``run_id`` names its folder; equal specs are one run."""
+
     strategy: str
     alpha: float | None
     seed: int
@@ -160,7 +163,7 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     return cfg
 
 
-def training_config(cfg: ExperimentConfig, spec: RunSpec, train_dir: Path):
+def training_config(cfg: ExperimentConfig, spec: RunSpec, train_dir: Path) -> TrainConfig:
     """The resolved training config of one run: its file, the experiment's overrides, the run's settings
     (and its training-language subset on the dataset it names)."""
     base = load_config(cfg.train[spec.train])
@@ -169,13 +172,19 @@ def training_config(cfg: ExperimentConfig, spec: RunSpec, train_dir: Path):
                                                     "eval_benchmarks": list(cfg.evaluate.benchmarks)})
     if spec.languages is not None:
         names = [d.label for d in out.datasets]
-        index = names.index(spec.language_dataset) if spec.language_dataset in names else 0
+        index = language_dataset_index(spec, names)
         if spec.language_dataset is not None and spec.language_dataset not in names:
             raise HybridbatchError(f"train_languages.dataset {spec.language_dataset!r} is not a dataset of "
                                    f"{cfg.train[spec.train]} ({', '.join(names)})", path=cfg.source or None)
         out.datasets = [dataclasses.replace(d, languages=list(spec.languages)) if i == index else d
                         for i, d in enumerate(out.datasets)]
     return out
+
+
+def language_dataset_index(spec: RunSpec, names: list[str]) -> int:
+    """Position (among the training config's dataset labels ``names``) of the dataset a training-language
+    subset restricts: the one ``spec.language_dataset`` names, else the first."""
+    return names.index(spec.language_dataset) if spec.language_dataset in names else 0
 
 
 def draw_subsets(axis: LanguageCounts) -> list[tuple[str, ...]]:

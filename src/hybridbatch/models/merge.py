@@ -6,22 +6,21 @@
 
 Floating-point tensors are combined in float32 (float64 accumulation for a soup) and cast back to their
 dtype; any other tensor (integer buffers such as position ids) must be equal in every input and is
-copied. The result is an ordinary sentence-transformers folder; its provenance (inputs with their weight
-hashes, the weights, the output hash) goes into ``hybridbatch_merge.json`` and the model card.
+copied. This module is the weight arithmetic only; loading, sweeping and saving merges (with their
+provenance) is :mod:`hybridbatch.merging`.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_signature
-from hybridbatch.outputs import atomic_dir, provenance, write_json, write_text
+from hybridbatch.models.fingerprint import tokenizer_signature
 
 
-def check_compatible(models: Sequence, names: Sequence[str]) -> None:
+def check_compatible(models: Sequence[Any], names: Sequence[str]) -> None:
     """Raise unless every model has the first one's tokenizer and state-dict layout (names, shapes, dtypes)."""
     ref_tok = tokenizer_signature(models[0])
     ref = {k: (tuple(v.shape), v.dtype) for k, v in models[0].state_dict().items()}
@@ -38,7 +37,7 @@ def check_compatible(models: Sequence, names: Sequence[str]) -> None:
 def merge_state_dicts(states: Sequence[dict], weights: Sequence[float]) -> dict:
     """Σ_i weights[i]·states[i] per floating tensor; an input whose weight is 1 while all others are 0 is
     returned as an exact copy."""
-    import torch
+    import torch  # deferred: torch
 
     if len(states) != len(weights) or not states:
         raise HybridbatchError(f"{len(states)} models but {len(weights)} weights")
@@ -60,7 +59,7 @@ def merge_state_dicts(states: Sequence[dict], weights: Sequence[float]) -> dict:
     return out
 
 
-def merge_models(models: Sequence, names: Sequence[str], weights: Sequence[float]):
+def merge_models(models: Sequence[Any], names: Sequence[str], weights: Sequence[float]) -> Any:
     """A new model: a copy of ``models[-1]`` (its modules, prompts, config) holding the merged weights."""
     check_compatible(models, names)
     merged = copy.deepcopy(models[-1])
@@ -73,27 +72,3 @@ def wise_weights(lam: float) -> list[float]:
     if not 0.0 <= lam <= 1.0:
         raise HybridbatchError(f"lambda {lam} outside [0, 1]")
     return [1.0 - lam, lam]
-
-
-def save_merged(model, folder: Path, *, names: Sequence[str], inputs: Sequence, weights: Sequence[float],
-                method: str) -> dict:
-    """Write the merged model (atomically) with its provenance; returns the provenance record."""
-    record = {"method": method,
-              "inputs": [{"model": str(n), "weights_sha256": model_fingerprint(m), "weight": float(w)}
-                         for n, m, w in zip(names, inputs, weights)],
-              "output_weights_sha256": model_fingerprint(model)}
-    with atomic_dir(Path(folder)) as tmp:
-        model.save(str(tmp))
-        card = tmp / "README.md"
-        text = card.read_text(encoding="utf-8") if card.exists() else ""
-        write_text(card, _card_section(record) + "\n" + text)
-        write_json(tmp / "hybridbatch_merge.json", provenance(record))
-    return record
-
-
-def _card_section(record: dict) -> str:
-    lines = ["## Weight-space merge (hybridbatch)", "", f"Method: {record['method']}.", "",
-             "| input | weight | weights sha256 |", "|---|---|---|"]
-    lines += [f"| {x['model']} | {x['weight']:g} | {x['weights_sha256']} |" for x in record["inputs"]]
-    lines += ["", f"Output weights sha256: {record['output_weights_sha256']}", ""]
-    return "\n".join(lines)

@@ -10,6 +10,10 @@ numbers mean the same thing.
 Selection metrics (``training.select_metric``): ``loss`` (validation loss), ``mo``, ``cr``, ``mul``
 (mAP), ``mo+mul`` = (Mo. + Mul.) / 2, ``mo+cr+mul`` = (Mo. + Cr. + Mul.) / 3; higher is better for all
 but ``loss``.
+
+:func:`build_validation_evaluator` is the one factory of the evaluator: ``hybridbatch merge``'s λ sweep
+and an experiment's validation table use it through :mod:`hybridbatch.merging.validation` (the trainer's
+``validation_evaluator`` builds the same evaluator). Merging and λ sweeps are :mod:`hybridbatch.merging`.
 """
 
 from __future__ import annotations
@@ -18,9 +22,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+from hybridbatch.config import Precision
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.data.training_pairs import TrainingPairs
+from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.st_evaluator import RetrievalEvaluator
+from hybridbatch.training.config import TrainConfig
+from hybridbatch.training.data import PreparedData
 
 COMPOSITES = {"mo+mul": ("mo", "mul"), "mo+cr+mul": ("mo", "cr", "mul")}
 EVALUATOR_NAME = "val"
@@ -81,22 +89,18 @@ class ValidationEvaluator(RetrievalEvaluator):
         return metrics
 
 
-def lambda_sweep(base, tuned, names: list[str], lambdas: list[float], evaluator: ValidationEvaluator
-                 ) -> list[dict[str, Any]]:
-    """Validation retrieval of the WiSE-FT merge (1 − λ)·base + λ·tuned for each λ: one row per λ with
-    ``lambda`` and the evaluator's metrics without their ``val_`` prefix."""
-    from hybridbatch.models.merge import merge_models, wise_weights
-
-    rows = []
-    for lam in lambdas:
-        merged = merge_models([base, tuned], names, wise_weights(lam))
-        metrics = evaluator(merged)
-        rows.append({"lambda": lam, **{k.removeprefix(f"{EVALUATOR_NAME}_"): v for k, v in metrics.items()}})
-    return rows
-
-
-def best_lambda(rows: list[dict[str, Any]], metric: str) -> dict[str, Any]:
-    """The row with the highest ``metric``; among rows within 0.002 of it, the smallest λ (closest to the
-    base model) — the selection rule of docs/RESULTS.md."""
-    top = max(r[metric] for r in rows)
-    return min((r for r in rows if r[metric] >= top - 0.002), key=lambda r: r["lambda"])
+def build_validation_evaluator(config: TrainConfig, data: PreparedData, prompts: dict[str, str], *,
+                         select_metric: str | None = None, history_path: Path | None = None,
+                         precision: Precision | None = None) -> ValidationEvaluator:
+    """The evaluator on ``data``'s validation split with ``prompts`` (``{"query", "passage"}``), ranking by
+    ``select_metric`` (default: ``config.training.select_metric``), encoding in ``precision`` (default:
+    ``config.training.precision``), appending each evaluation to ``history_path`` when given. Raises
+    :class:`HybridbatchError` when ``data`` has no validation split."""
+    t = config.training
+    if data.validation is None:
+        raise HybridbatchError("retrieval validation needs a validation split")
+    return ValidationEvaluator(validation_benchmark(data.validation),
+                               select_metric=t.select_metric if select_metric is None else select_metric,
+                               history_path=history_path, query_prompt=prompts["query"],
+                               passage_prompt=prompts["passage"],
+                               precision=t.precision if precision is None else precision)
