@@ -16,7 +16,8 @@ import argparse
 from pathlib import Path
 
 from hybridbatch.encoding import SentenceTransformerEncoder
-from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
+from hybridbatch.evaluation.config import EvaluationConfig
+from hybridbatch.evaluation.runner import run_evaluation
 from hybridbatch.models.loading import load_model
 from hybridbatch.models.quantize import BERT_FFN_OUTPUT, quantize_int8
 

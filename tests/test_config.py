@@ -9,7 +9,7 @@ import pytest
 
 from hybridbatch.config import (
     apply_overrides,
-    check,
+    check_fields,
     from_dict,
     load_yaml,
     override_fields,
@@ -88,6 +88,6 @@ def test_overrides_by_path_or_unique_name_are_checked_and_copy():
 
 
 def test_check_revalidates_a_config_built_in_code():
-    check(Outer("n"))
+    check_fields(Outer("n"))
     with pytest.raises(HybridbatchError, match="'inner.mode' is 'q'"):
-        check(Outer("n", inner=Inner(mode="q")))  # type: ignore[arg-type]
+        check_fields(Outer("n", inner=Inner(mode="q")))  # type: ignore[arg-type]

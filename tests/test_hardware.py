@@ -47,7 +47,8 @@ def test_cpu_flags_reads_this_machine(monkeypatch):
 
 
 def test_evaluation_and_training_record_the_resolved_choice(monkeypatch, tmp_path):
-    from hybridbatch.evaluation.runner import EvaluationConfig, resolve_hardware
+    from hybridbatch.evaluation.config import EvaluationConfig
+    from hybridbatch.evaluation.runner import resolve_hardware
     from hybridbatch.training import trainer
     from hybridbatch.training.config import load_config
     from tests.training.helpers import toy_items, write_config, write_jsonl

@@ -93,16 +93,16 @@ def load_yaml(path: str | Path, cls):
         raise HybridbatchError(str(exc), path=path) from None
 
 
-def check(obj, where: str = "") -> None:
+def check_fields(obj, where: str = "") -> None:
     """Re-check every field of a config built in code (types and ranges, as the loader would)."""
     hints = typing.get_type_hints(type(obj))
     for name, f in public_fields(type(obj)).items():
         value = getattr(obj, name)
         if dataclasses.is_dataclass(value):
-            check(value, _join(where, name))
+            check_fields(value, _join(where, name))
         elif isinstance(value, list) and value and dataclasses.is_dataclass(value[0]):
             for i, item in enumerate(value):
-                check(item, f"{_join(where, name)}[{i}]")
+                check_fields(item, f"{_join(where, name)}[{i}]")
         else:
             coerce(hints[name], value, _join(where, name), f)
 

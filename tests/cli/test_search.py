@@ -77,7 +77,7 @@ CASES = [  # (argv builder, message fragment, path that must not exist afterward
     (lambda i, t: ["index", "--corpus", "x.txt", "--out", str(t / "o")], "unknown corpus", "o"),
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl")), "--out", str(i)], "already exists", None),
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl")), "--out", str(t / "o"), "--kind", "ivf",
-                   "--nprobe", "0"], "nprobe must be ≥ 1", "o"),
+                   "--nprobe", "0"], "'nprobe' is 0; must be >= 1", "o"),
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl")), "--out", str(t / "o"),
                    "--batch-size", "0"], "--batch-size must be ≥ 1", "o"),
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl", [("a", "xx!", "t")])), "--out",

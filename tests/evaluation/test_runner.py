@@ -12,7 +12,8 @@ import pytest
 from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.config import from_dict
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.runner import EvaluationConfig, EvaluationSettings, run_evaluation
+from hybridbatch.evaluation.config import EvaluationConfig, EvaluationSettings
+from hybridbatch.evaluation.runner import run_evaluation
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # the keys of config.json's "config" before the scorer refactor; the experiment runner reads some of them
@@ -37,13 +38,13 @@ def test_config_keys_unchanged():
 def test_check_comes_from_the_field_types(change, message):
     cfg = EvaluationConfig(**{"benchmark": "xquad-r", "model": "m", **change})
     with pytest.raises(HybridbatchError, match=message.replace("(", r"\(")):
-        cfg.check()
+        cfg.validate()
 
 
 def test_valid_configs_pass():
     EvaluationConfig(benchmark="xquad-r", model="m", max_seq_length=8, precision="bf16",
-                     candidate_text="sentence+context", languages=["de"], extra={"seed": 1}).check()
-    EvaluationConfig(benchmark="xquad-r", embeddings="e.npz").check()
+                     candidate_text="sentence+context", languages=["de"], extra={"seed": 1}).validate()
+    EvaluationConfig(benchmark="xquad-r", embeddings="e.npz").validate()
 
 
 def test_settings_are_reusable_with_required_fields_and_the_strict_loader():
@@ -53,11 +54,11 @@ def test_settings_are_reusable_with_required_fields_and_the_strict_loader():
 
     e = from_dict(ExperimentEvaluation, {"benchmarks": ["mlqa-r"], "precision": "bf16", "batch_size": 8})
     assert e.benchmarks == ["mlqa-r"] and e.precision == "bf16" and e.cache
-    e.check()
+    e.validate()
     cfg = EvaluationConfig.from_settings(e, benchmark="mlqa-r", model="m", extra={"seed": 1})
     assert (cfg.benchmark, cfg.model, cfg.precision, cfg.batch_size, cfg.extra) == ("mlqa-r", "m", "bf16", 8,
                                                                                     {"seed": 1})
-    cfg.check()
+    cfg.validate()
     with pytest.raises(HybridbatchError, match="'batch_size' is 0"):
         from_dict(ExperimentEvaluation, {"batch_size": 0})
 

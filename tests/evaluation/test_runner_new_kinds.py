@@ -11,8 +11,9 @@ import pytest
 
 from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.cli import main
+from hybridbatch.evaluation.config import EvaluationConfig
 from hybridbatch.evaluation.embeddings_file import save_embeddings
-from hybridbatch.evaluation.runner import EvaluationConfig, run_evaluation
+from hybridbatch.evaluation.runner import run_evaluation
 from tests.data.tiny_data import build_data_dir
 
 CASES = [("tatoeba", ["all"], ["accuracy.png"]), ("tico19", None, ["heatmap_map.png", "rank_distance.png"]),

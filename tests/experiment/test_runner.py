@@ -83,7 +83,7 @@ def test_a_run_folder_is_not_reused_with_other_settings(tmp_path):
 
 
 def test_a_finished_evaluation_is_not_reused_with_another_precision(tmp_path):
-    from hybridbatch.evaluation.runner import EvaluationConfig
+    from hybridbatch.evaluation.config import EvaluationConfig
     from hybridbatch.outputs import write_json
 
     old = {"benchmark": "xquad-r", "languages": None, "candidate_text": "sentence", "max_seq_length": None}

@@ -12,7 +12,8 @@ import pytest
 from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
 from hybridbatch.cli import main
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.runner import EvaluationConfig, write_report
+from hybridbatch.evaluation.config import EvaluationConfig
+from hybridbatch.evaluation.runner import write_report
 from hybridbatch.experiment.config import (
     LanguageCounts,
     draw_subsets,

@@ -10,7 +10,8 @@ import pytest
 
 from hybridbatch.benchmarks.lareqa import ROBUSTNESS_MEASURES
 from hybridbatch.benchmarks.registry import get_scorer, load_benchmark
-from hybridbatch.evaluation.runner import EvaluationConfig, write_report
+from hybridbatch.evaluation.config import EvaluationConfig
+from hybridbatch.evaluation.runner import write_report
 from hybridbatch.reporting.compare import load_record
 from hybridbatch.reporting.robustness_tests import drop_tests, per_query_drops
 from hybridbatch.reporting.significance import paired_randomization_test

@@ -106,7 +106,7 @@ def test_approximate_kinds_find_the_exact_neighbours_on_easy_data(kind):
 
 
 def test_settings_out_of_range_are_refused():
-    with pytest.raises(HybridbatchError, match="nprobe must be ≥ 1"):
-        IndexSettings(kind="ivf", nprobe=0).check()
-    with pytest.raises(HybridbatchError, match="unknown index kind"):
-        IndexSettings(kind="lsh").check()  # type: ignore[arg-type]
+    with pytest.raises(HybridbatchError, match="'nprobe' is 0; must be >= 1"):
+        IndexSettings(kind="ivf", nprobe=0).validate()
+    with pytest.raises(HybridbatchError, match="'kind' is 'lsh'; expected one of exact, ivf, hnsw"):
+        IndexSettings(kind="lsh").validate()  # type: ignore[arg-type]

@@ -12,18 +12,29 @@ from hybridbatch.config import PRECISIONS, OverrideField, override_fields
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls, *, aliases: dict[str, list[str]] | None = None,
-                     group_title: str = "configuration overrides") -> dict[str, str]:
-    """Add a flag for every overridable leaf of ``cls``; returns ``{argparse dest: dotted path}``.
+                     group_title: str = "configuration overrides",
+                     group_description: str = "every field of the YAML config; a flag replaces its value",
+                     exclude: tuple[str, ...] = (), required: tuple[str, ...] = (),
+                     help_overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """Add a flag for every overridable leaf of ``cls`` (less ``exclude``); returns ``{argparse dest: dotted
+    path}``.
 
-    ``aliases`` maps a leaf name to its flag spellings (the first is the canonical one).
+    ``aliases`` maps a leaf name to its flag spellings (the first is the canonical one); ``required`` names
+    leaves whose flag must be given; ``help_overrides`` replaces a leaf's help text on the command line. A
+    list leaf takes comma-separated values and may be repeated (the values add up).
     """
     aliases = aliases or {}
-    group = parser.add_argument_group(group_title, "every field of the YAML config; a flag replaces its value")
+    group = parser.add_argument_group(group_title, group_description)
     dests: dict[str, str] = {}
     for path, leaf in override_fields(cls).items():
+        if path in exclude:
+            continue
         flags = aliases.get(leaf.name, [f"--{leaf.name.replace('_', '-')}"])
         dest = f"cfg__{path.replace('.', '__')}"
-        group.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, **_argparse_kwargs(leaf))
+        kwargs = _argparse_kwargs(leaf)
+        if help_overrides and path in help_overrides:
+            kwargs["help"] = help_overrides[path]
+        group.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, required=path in required, **kwargs)
         dests[dest] = path
     return dests
 
@@ -36,6 +47,9 @@ def overrides_from_args(args: argparse.Namespace, dests: dict[str, str]) -> dict
 def _argparse_kwargs(leaf: OverrideField) -> dict[str, Any]:
     hint, optional = _strip_optional(leaf.hint)
     help_text = leaf.field.metadata.get("help")
+    default = leaf.field.default
+    if help_text and isinstance(default, (int, float, str)) and not isinstance(default, bool) and default != "":
+        help_text = f"{help_text} (default: {default})"
     kwargs: dict[str, Any] = {"help": help_text, "metavar": leaf.name.upper()}
     origin = typing.get_origin(hint)
     if hint is bool:
@@ -45,6 +59,7 @@ def _argparse_kwargs(leaf: OverrideField) -> dict[str, Any]:
         kwargs["metavar"] = "{" + ",".join(typing.get_args(hint)) + "}"
     elif origin is list:
         kwargs["type"] = _comma_list
+        kwargs["action"] = "extend"
         kwargs["metavar"] = "A,B,..."
     elif hint in (int, float):
         kwargs["type"] = _nullable(hint) if optional else hint
@@ -79,7 +94,7 @@ def add_hardware_flags(parser: argparse.ArgumentParser) -> None:
     """``--precision`` and ``--device`` for commands that encode (evaluate, index, search, serve)."""
     parser.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                         help="auto (default): bfloat16 autocast where bf16 is native (CUDA, CPUs with AVX512-BF16 "
-                        "or AMX; 2.7x faster there), else fp32 (bf16 is ~6x slower without it); drift in "
+                        "or AMX; 2.7x faster there), else fp32 (emulated bf16 was 2.9x slower); speed and drift in "
                         "docs/RESULTS.md")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="auto (default): CUDA when present, else the CPU")

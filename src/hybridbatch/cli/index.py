@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybridbatch.cli.config_flags import add_hardware_flags
+from hybridbatch.cli.config_flags import add_config_flags, add_hardware_flags, overrides_from_args
+from hybridbatch.config import from_dict
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.search.builder import build_index
 from hybridbatch.search.index import IndexSettings
@@ -24,27 +25,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--model", help="'default' (multilingual-e5-small) or a model folder (default: 'default'; "
                    "with --add, the index's own model)")
     p.add_argument("--add", action="store_true", help="add the corpus to the index already in --out")
-    p.add_argument("--kind", choices=["exact", "ivf", "hnsw"], default="exact",
-                   help="exact inner product (default), ivf (k-means cells) or hnsw (graph) for large corpora")
-    p.add_argument("--nlist", type=int, default=0, help="ivf: number of cells (default 4*sqrt(n))")
-    p.add_argument("--nprobe", type=int, default=32, help="ivf: cells visited per query (default %(default)s)")
-    p.add_argument("--hnsw-m", type=int, default=32, help="hnsw: links per node (default %(default)s)")
-    p.add_argument("--ef-construction", type=int, default=80, help="hnsw: build beam (default %(default)s)")
-    p.add_argument("--ef-search", type=int, default=64, help="hnsw: search beam (default %(default)s)")
     p.add_argument("--lang", help="language of records without a 'lang' field (BEIR corpora)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
     p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
     add_hardware_flags(p)
     p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
-    p.set_defaults(func=run)
+    dests = add_config_flags(p, IndexSettings, group_title="index settings",
+                             group_description="the index kind and its parameters (recorded in the manifest; "
+                             "ignored with --add, which keeps the index's own)")
+    p.set_defaults(func=run, config_dests=dests)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise HybridbatchError(f"--batch-size must be ≥ 1, got {args.batch_size}")
-    settings = IndexSettings(kind=args.kind, nlist=args.nlist, nprobe=args.nprobe, hnsw_m=args.hnsw_m,
-                             ef_construction=args.ef_construction, ef_search=args.ef_search)
-    settings.check()
+    settings = from_dict(IndexSettings, overrides_from_args(args, args.config_dests))
+    settings.validate()
     manifest = build_index(args.corpus, Path(args.out), model=args.model, add=args.add,
                            settings=None if args.add else settings, data_dir=args.data_dir, lang=args.lang,
                            batch_size=args.batch_size, precision=args.precision, device=args.device,

@@ -20,9 +20,10 @@ import numpy as np
 
 from hybridbatch.benchmarks.registry import FAMILIES, family_of_kind
 from hybridbatch.data.benchmark import Benchmark
-from hybridbatch.data.perturb import Perturbation, parse_perturbation, perturb_queries
+from hybridbatch.data.perturb import Perturbation, perturb_queries
 from hybridbatch.encoding import encode_texts
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.config import parse_perturbations
 from hybridbatch.outputs import write_json
 from hybridbatch.render.plots import pyplot
 from hybridbatch.render.tables import csv_text, fmt, markdown_table
@@ -39,16 +40,6 @@ def robustness_measures(bench: Benchmark) -> Measures:
         raise HybridbatchError(f"--perturb supports benchmarks of the families {' and '.join(supported)}; "
                                f"{bench.name!r} is of family {family.name!r}")
     return family.robustness_measures
-
-
-def parse_perturbations(specs: list[str]) -> list[Perturbation]:
-    """Every spec parsed; a repeated perturbation (same name and strength) is an error."""
-    out = [parse_perturbation(s) for s in specs]
-    keys = [p.key for p in out]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
-    if repeated:
-        raise HybridbatchError(f"perturbation(s) given twice: {', '.join(repeated)}")
-    return out
 
 
 def folder_name(p: Perturbation) -> str:

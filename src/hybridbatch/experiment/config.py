@@ -30,7 +30,7 @@ import numpy as np
 from hybridbatch import config as strict
 from hybridbatch.config import Device, setting
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.runner import EvaluationSettings
+from hybridbatch.evaluation.config import EvaluationSettings
 from hybridbatch.training.config import SelectMetric, Strategy, TrainConfig, apply_overrides, load_config
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from hybridbatch.encoding import SentenceTransformerEncoder
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.evaluation.runner import EvaluationConfig, resolve_hardware, run_evaluation
+from hybridbatch.evaluation.config import EvaluationConfig
+from hybridbatch.evaluation.runner import resolve_hardware, run_evaluation
 from hybridbatch.experiment.config import ExperimentConfig
 from hybridbatch.experiment.layout import EvalFolder
 

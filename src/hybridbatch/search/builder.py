@@ -75,7 +75,7 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
     if manifest is not None and settings is not None and settings.kind != manifest["index"]["kind"]:
         raise HybridbatchError(f"the index is {manifest['index']['kind']}, not {settings.kind}", path=out)
     settings = IndexSettings(**manifest["index"]) if manifest else (settings or IndexSettings())
-    settings.check()
+    settings.validate()
     docs = read_corpus(corpus, data_dir=data_dir, lang=lang)
     if manifest:
         _refuse_known_ids(out, docs)

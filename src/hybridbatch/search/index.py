@@ -27,6 +27,7 @@ from typing import Literal
 
 import numpy as np
 
+from hybridbatch.config import check_fields, setting
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import versions
 from hybridbatch.search.corpus import Document
@@ -38,23 +39,21 @@ MANIFEST, VECTORS, DOCUMENTS = "manifest.json", "vectors.faiss", "documents.sqli
 
 @dataclass
 class IndexSettings:
-    """FAISS index kind and its parameters (see the module docstring); 0 means "chosen from the size"."""
+    """FAISS index kind and its parameters (see the module docstring); 0 means "chosen from the size".
+    ``hybridbatch index`` derives its flags from these fields."""
 
-    kind: IndexKind = "exact"
-    nlist: int = 0          # ivf: default 4·sqrt(n), at most n/39 (FAISS wants ≥39 training points per cell)
-    nprobe: int = 32        # ivf: cells visited per query
-    hnsw_m: int = 32        # hnsw: graph degree
-    ef_construction: int = 80
-    ef_search: int = 64
+    kind: IndexKind = setting("exact", help="exact inner product, ivf (k-means cells) or hnsw (graph) "
+                              "for large corpora")
+    nlist: int = setting(0, ge=0, help="ivf: number of cells; 0: 4·sqrt(n), at most n/39 (FAISS "
+                         "wants ≥ 39 training points per cell)")
+    nprobe: int = setting(32, ge=1, help="ivf: cells visited per query")
+    hnsw_m: int = setting(32, ge=1, help="hnsw: links per node")
+    ef_construction: int = setting(80, ge=1, help="hnsw: build beam")
+    ef_search: int = setting(64, ge=1, help="hnsw: search beam")
 
-    def check(self) -> None:
-        if self.kind not in ("exact", "ivf", "hnsw"):
-            raise HybridbatchError(f"unknown index kind '{self.kind}' (exact, ivf, hnsw)")
-        for name in ("nprobe", "hnsw_m", "ef_construction", "ef_search"):
-            if getattr(self, name) < 1:
-                raise HybridbatchError(f"{name} must be ≥ 1, got {getattr(self, name)}")
-        if self.nlist < 0:
-            raise HybridbatchError(f"nlist must be ≥ 0, got {self.nlist}")
+    def validate(self) -> None:
+        """Every field against its type and range; raises :class:`HybridbatchError` naming the field."""
+        check_fields(self)
 
 
 def build_faiss(vectors: np.ndarray, settings: IndexSettings):

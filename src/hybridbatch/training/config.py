@@ -78,7 +78,7 @@ class SamplingConfig:
 
     def validate(self) -> None:
         """Re-check every value (for configs built in code rather than read by the loader)."""
-        strict.check(self, "sampling")
+        strict.check_fields(self, "sampling")
 
     @property
     def mono_probability(self) -> float:
