@@ -222,10 +222,20 @@ class TrainingPairs:
         return {"query_lang": ds.languages[ds.row_qlang[r]], "passage_lang": ds.languages[ds.row_plang[r]],
                 "group": ds.groups[ds.row_group[r]]}
 
-    def to_dataset(self, *, row_labels: bool = False, label_offset: int = 0):
+    def describe_item(self, global_item: int) -> dict[str, str]:
+        """``{group, lang}`` of a global item index (items numbered dataset after dataset)."""
+        d = int(np.searchsorted(self.item_offsets, global_item, side="right") - 1)
+        it = self.datasets[d].items[int(global_item - self.item_offsets[d])]
+        return {"group": it.group, "lang": it.lang}
+
+    def to_dataset(self, *, row_labels: bool = False, label_offset: int = 0, negative_slots=None):
         """A ``datasets.Dataset`` of all rows with a transform yielding query/positive[/negative]; with
         ``row_labels`` also a ``label`` column holding each row's global index (losses that need to know
-        which row they see, e.g. the distillation regulariser, read it as their labels), plus ``label_offset``."""
+        which row they see, e.g. the distillation regulariser, read it as their labels), plus ``label_offset``.
+
+        ``negative_slots`` (:class:`hybridbatch.training.negatives.NegativeSlots`, k mined negatives per query
+        item): entry ``row * k + j`` is the row with its query item's j-th mined negative (an empty slot holds
+        the row's own passage; the planner never picks it)."""
         from datasets import Dataset
         from sentence_transformers.util import resolve_ids
 
@@ -238,14 +248,27 @@ class TrainingPairs:
         ids = list(range(len(queries)))
         q_ids = np.concatenate([d.row_query_item + o for d, o in zip(self.datasets, self.item_offsets)])
         p_ids = np.concatenate([d.row_passage_item + o for d, o in zip(self.datasets, self.item_offsets)])
+        labels = np.arange(label_offset, label_offset + self.n_rows)
+        mined = None
+        if negative_slots is not None:
+            if self.has_negatives:
+                raise HybridbatchError("mined negatives and hard_negatives (paragraph siblings) exclude each other")
+            k = negative_slots.k
+            mined = np.concatenate([np.where(s >= 0, s + o, -1)[d.row_query_item] for d, s, o in
+                                    zip(self.datasets, negative_slots.per_dataset, self.item_offsets)]).reshape(-1)
+            q_ids, p_ids, labels = np.repeat(q_ids, k), np.repeat(p_ids, k), np.repeat(labels, k)
+            mined = np.where(mined >= 0, mined, p_ids)
         columns = {"query_id": q_ids.tolist(), "positive_id": p_ids.tolist()}
         lookups = {"query_id": (Dataset.from_dict({"id": ids, "text": queries}), "id", "text"),
                    "positive_id": (Dataset.from_dict({"id": ids, "text": passages}), "id", "text")}
         if self.has_negatives:
             columns["negative_id"] = p_ids.tolist()
             lookups["negative_id"] = (Dataset.from_dict({"id": ids, "text": negatives}), "id", "text")
+        elif mined is not None:
+            columns["negative_id"] = mined.tolist()
+            lookups["negative_id"] = lookups["positive_id"]
         if row_labels:
-            columns["label"] = list(range(label_offset, label_offset + self.n_rows))
+            columns["label"] = labels.tolist()
         table = Dataset.from_dict(columns)
         table.set_transform(resolve_ids(lookups))
         return table

@@ -19,6 +19,9 @@ Contract (:class:`BatchPlanner`):
 * ``world_size`` consecutive batches form one *step*: they run side by side on the ranks (accelerate
   gives batch ``k`` to rank ``k % world_size``), share dataset, batch type and language, and have
   no cluster in common (so ``gather_across_devices`` losses stay free of false negatives).
+* With mined negatives (:mod:`hybridbatch.training.negatives`) each row also carries one of its query
+  item's negatives, never one of a conflict cluster of any row of the step; a row with no such negative is
+  replaced by the stream's next group. Without them the plan is exactly what it was before negatives existed.
 * The plan of epoch ``e`` is a pure function of (seed, e): resuming replays it and skips the
   batches already trained, so the sequence continues exactly.
 """
@@ -33,6 +36,7 @@ import numpy as np
 from hybridbatch.data.training_pairs import PairSet, TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import SamplingConfig, TrainConfig
+from hybridbatch.training.negatives import NegativeSlots, choose_slots
 
 MONO, XY = "x-x-mono", "x-y"
 
@@ -47,6 +51,12 @@ class PlannedBatch:
     batch_type: str
     language: str | None
     rows: np.ndarray
+    negatives: np.ndarray | None = None  # global item index of each row's mined negative
+    slots: np.ndarray | None = None  # which of the row's mined negatives (0..k-1)
+
+    def dataset_indices(self, k: int) -> np.ndarray:
+        """Indices into the trainer's dataset: the row itself, or ``row * k + slot`` with ``k`` negatives."""
+        return self.rows if self.slots is None else self.rows * k + self.slots
 
 
 class _Pool:
@@ -90,10 +100,14 @@ class BatchPlanner:
     """Plans the batches of each epoch (pure numpy; no torch)."""
 
     def __init__(self, pairs: TrainingPairs, batch_size: int, config: SamplingConfig, *, seed: int = 0,
-                 world_size: int = 1, batches_per_epoch: int | None = None, allow_smaller: bool = False):
+                 world_size: int = 1, batches_per_epoch: int | None = None, allow_smaller: bool = False,
+                 negatives: NegativeSlots | None = None):
         """``allow_smaller``: shrink the batch to what the smallest stream allows (validation
-        plans) instead of raising."""
+        plans) instead of raising. ``negatives``: mined negatives every row carries (None: none)."""
         config.validate()
+        if negatives is not None:
+            negatives.check_against(pairs)
+        self.negatives = negatives
         if batch_size < 1:
             raise HybridbatchError(f"batch size {batch_size} must be >= 1")
         self.pairs, self.config, self.seed, self.world_size = pairs, config, int(seed), int(world_size)
@@ -117,9 +131,11 @@ class BatchPlanner:
         self.batches_per_epoch = max(self.world_size, per_epoch - per_epoch % self.world_size)
 
     @classmethod
-    def for_training(cls, config: TrainConfig, pairs: TrainingPairs, world_size: int = 1) -> BatchPlanner:
+    def for_training(cls, config: TrainConfig, pairs: TrainingPairs, world_size: int = 1,
+                     negatives: NegativeSlots | None = None) -> BatchPlanner:
         """The training planner exactly as the trainer uses it (raises on too-small data)."""
-        return cls(pairs, config.training.batch_size, config.sampling, seed=config.seed, world_size=world_size)
+        return cls(pairs, config.training.batch_size, config.sampling, seed=config.seed, world_size=world_size,
+                   negatives=negatives)
 
     def __len__(self) -> int:
         return self.batches_per_epoch
@@ -139,17 +155,40 @@ class BatchPlanner:
             if stream is None:
                 stream = streams[(d, lang)] = _Stream(self._pool(d, lang))
             groups = stream.take(step_rows, rng)
-            if mono:
-                local = ds.row_of[groups, lang, lang]
-            else:
-                x, y = _two_languages(ds.lang_item[groups] >= 0, rng)
-                local = ds.row_of[groups, x, y]
+            local = _rows(ds, groups, lang, rng)
+            slots = negatives = None
+            if self.negatives is not None:
+                local, slots = self._with_negatives(d, ds, stream, groups, local, lang, rng)
+                chosen = self.negatives.per_dataset[d][ds.row_query_item[local], slots]
+                negatives = chosen + self.pairs.item_offsets[d]
             rows = local + self.pairs.row_offsets[d]
             for w in range(self.world_size):
+                part = slice(w * self.batch_size, (w + 1) * self.batch_size)
                 yield PlannedBatch(int(epoch), index, ds.name, MONO if mono else XY,
-                                   ds.languages[lang] if mono else None,
-                                   rows[w * self.batch_size:(w + 1) * self.batch_size])
+                                   ds.languages[lang] if mono else None, rows[part],
+                                   None if negatives is None else negatives[part],
+                                   None if slots is None else slots[part])
                 index += 1
+
+    def _with_negatives(self, d: int, ds: PairSet, stream: _Stream, groups: np.ndarray, local: np.ndarray,
+                        lang: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, slot per row): every row's first negative outside the step's clusters; rows with none are
+        replaced by the stream's next groups (of clusters not yet in the step) until every row has one."""
+        slots_of = self.negatives.per_dataset[d]
+        groups, local = groups.copy(), local.copy()
+        for _ in range(100):
+            slots = choose_slots(ds, slots_of, local, ds.cluster_of[groups])
+            bad = np.flatnonzero(slots < 0)
+            if not len(bad):
+                return local, slots
+            fresh = stream.take(len(bad), rng)
+            fresh = fresh[~np.isin(ds.cluster_of[fresh], ds.cluster_of[groups])]
+            replace = bad[:len(fresh)]
+            groups[replace] = fresh[:len(replace)]
+            local[replace] = _rows(ds, groups[replace], lang, rng)
+        raise HybridbatchError(f"dataset {ds.name!r}: no batch of {len(groups)} rows whose mined negatives all lie "
+                               "outside the batch's groups; mine more negatives per query (--per-query)",
+                               path=self.negatives.source)
 
     def plan_sequence(self, n_batches: int, start_epoch: int = 0) -> Iterator[PlannedBatch]:
         """The first ``n_batches`` batches from ``start_epoch`` on, crossing epochs."""
@@ -211,6 +250,14 @@ class BatchPlanner:
                         f"one batch of {self.batch_size}{ranks} rows without repeated groups")
 
 
+def _rows(ds: PairSet, groups: np.ndarray, lang: int, rng: np.random.Generator) -> np.ndarray:
+    """Local rows of ``groups``: (X, X) for a mono batch in ``lang``, else a random ordered pair X != Y each."""
+    if lang >= 0:
+        return ds.row_of[groups, lang, lang]
+    x, y = _two_languages(ds.lang_item[groups] >= 0, rng)
+    return ds.row_of[groups, x, y]
+
+
 def _draw(cdf: np.ndarray, rng: np.random.Generator) -> int:
     """An index drawn with the probabilities whose cumulative sums are ``cdf``."""
     return min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(cdf) - 1)
@@ -227,9 +274,14 @@ def _two_languages(present: np.ndarray, rng: np.random.Generator) -> tuple[np.nd
 
 
 def plan_record(pairs: TrainingPairs, batch: PlannedBatch) -> dict:
-    """The JSON-able description of a planned batch (one line of ``--plan-out``)."""
+    """The JSON-able description of a planned batch (one line of ``--plan-out``); with mined negatives each
+    row also names its negative's group and language."""
+    rows = [pairs.describe(int(r)) for r in batch.rows]
+    if batch.negatives is not None:
+        for row, item in zip(rows, batch.negatives):
+            row["negative"] = pairs.describe_item(int(item))
     return {"epoch": batch.epoch, "index": batch.index, "batch_type": batch.batch_type, "dataset": batch.dataset,
-            "language": batch.language, "rows": [pairs.describe(int(r)) for r in batch.rows]}
+            "language": batch.language, "rows": rows}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from transformers import TrainerCallback
 from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import SamplingConfig
+from hybridbatch.training.negatives import NegativeSlots
 from hybridbatch.training.planner import BatchPlanner
 
 
@@ -27,8 +28,9 @@ class HybridBatchSampler(DefaultBatchSampler):
 
     def __iter__(self) -> Iterator[list[int]]:
         epoch = self.epoch if self.fixed_epoch is None else self.fixed_epoch
+        k = self.planner.negatives.k if self.planner.negatives is not None else 1
         for batch in self.planner.plan(epoch):
-            yield batch.rows.tolist()
+            yield batch.dataset_indices(k).tolist()
 
     def __len__(self) -> int:
         return len(self.planner)
@@ -42,20 +44,22 @@ class HybridSamplerFactory:
     and plans over the matching :class:`TrainingPairs`. The world size is read from
     ``torch.distributed`` when it is initialised. ``train_planner``, when given, is the planner already
     built (and checked) for these settings; it is reused when the trainer asks for the same ones.
+    ``negatives``: the mined negatives of the training rows (the validation rows have none).
     """
 
     def __init__(self, config: SamplingConfig, train: tuple[object, TrainingPairs],
                  eval: tuple[object, TrainingPairs] | None = None, world_size: int | None = None,
-                 train_planner: BatchPlanner | None = None):
+                 train_planner: BatchPlanner | None = None, negatives: NegativeSlots | None = None):
         self.config, self.train, self.eval, self._world_size = config, train, eval, world_size
         self.train_planner = train_planner
+        self.negatives = negatives
         self.train_sampler: HybridBatchSampler | None = None  # built for the training set
 
     def __getstate__(self) -> dict:
         # The trainer pickles its arguments (training_args.bin) with this factory inside; the
         # datasets are not needed there.
         return {"config": self.config, "train": None, "eval": None, "_world_size": self._world_size,
-                "train_planner": None, "train_sampler": None}
+                "train_planner": None, "train_sampler": None, "negatives": None}
 
     def world_size(self) -> int:
         if self._world_size is not None:
@@ -72,7 +76,8 @@ class HybridSamplerFactory:
         if dataset is self.train[0]:
             planner = self.train_planner
             if planner is None or (planner.batch_size, planner.seed, planner.world_size) != (batch_size, seed, world):
-                planner = BatchPlanner(self.train[1], batch_size, self.config, seed=seed, world_size=world)
+                planner = BatchPlanner(self.train[1], batch_size, self.config, seed=seed, world_size=world,
+                                       negatives=self.negatives)
             self.train_sampler = HybridBatchSampler(dataset, planner, drop_last=drop_last)
             return self.train_sampler
         if self.eval is not None and dataset is self.eval[0]:
