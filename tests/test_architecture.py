@@ -25,7 +25,7 @@ LAYERS = {  # folder or top-level module below hybridbatch -> layer
     "evaluation": 7, "search": 7,
     "reporting": 8,
     "training": 9,
-    "merging": 10,
+    "merging": 10, "mining": 10,
     "experiment": 11,
     "cli": 12, "__main__": 13,
 }

@@ -28,6 +28,7 @@ SUBCOMMAND_MODULES = [
     "hybridbatch.cli.index",
     "hybridbatch.cli.search",
     "hybridbatch.cli.serve",
+    "hybridbatch.cli.mine",
 ]
 
 

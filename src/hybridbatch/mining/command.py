@@ -1,0 +1,136 @@
+"""``hybridbatch mine`` as one request: mine hard negatives for a training config's train split and write
+the negatives file, or (``check``) validate an existing one against it.
+
+Data: :func:`hybridbatch.training.data.prepare_data` — the same datasets and the same validation split as
+training; queries and candidates are the *train* split's items only (never the validation groups).
+Model: ``--model`` or the config's ``model``, loaded as training loads it (``training.max_seq_length``),
+with the training prompts (``training.prompts``) and precision (``training.precision`` or ``--precision``,
+resolved for the device as training resolves it), so the vectors are the distillation targets' own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hybridbatch.data.negatives import (
+    ItemTable,
+    negative_record,
+    query_record,
+    read_negatives,
+    write_negatives,
+)
+from hybridbatch.errors import HybridbatchError
+from hybridbatch.mining.encode import encode_items, training_encoder
+from hybridbatch.mining.rank import MiningSettings, candidate_items, mine
+from hybridbatch.mining.summary import check_summary, mining_summary
+from hybridbatch.models.loading import load_model
+from hybridbatch.outputs import check_output_file, versions
+from hybridbatch.training.config import TrainConfig, apply_overrides, load_config, to_dict
+from hybridbatch.training.data import PreparedData, prepare_data
+
+
+@dataclass
+class MineRequest:
+    """What ``hybridbatch mine`` was asked (``None``: the training config's value)."""
+
+    config: str
+    out: Path | None = None
+    check: Path | None = None
+    model: str | None = None
+    policy: str | None = None
+    per_query: int = 4
+    range_min: int = 0
+    range_max: int = 200
+    margin: float | None = 0.0
+    sampling: str = "top"
+    seed: int | None = None
+    precision: str | None = None
+    data_dir: str | None = None
+
+
+def run_mine(request: MineRequest, *, encoder=None) -> str:
+    """Carry out ``request`` and return the summary to print. Bad options, config, data or file raise
+    :class:`HybridbatchError` before anything is written; the output file appears whole or not at all.
+    ``encoder``: an :class:`~hybridbatch.encoding.Encoder` to use instead of loading the model (tests)."""
+    if (request.out is None) == (request.check is None):
+        raise HybridbatchError("give exactly one of --out (mine) and --check (validate a negatives file)")
+    config = resolve_config(request)
+    if request.check is not None:
+        data = prepare_data(config, request.data_dir)
+        mined = read_negatives(request.check, data.train, request.policy)
+        return check_summary(mined, data.train)
+    settings = MiningSettings(policy=request.policy or "same-language", per_query=request.per_query,
+                              range_min=request.range_min, range_max=request.range_max, margin=request.margin,
+                              sampling=request.sampling,
+                              seed=config.seed if request.seed is None else request.seed).validate()
+    out = check_output_file(request.out, "--out")
+    data = prepare_data(config, request.data_dir)
+    model_info: dict[str, Any] = {"spec": config.model}
+    if encoder is None:
+        encoder, extra = load_encoder(config)
+        model_info |= extra
+    encoded = encode_items(encoder, data.train)
+    table = ItemTable(data.train)
+    languages = sorted(set(table.lang))
+    item_lang = np.array([languages.index(lang) for lang in table.lang], dtype=np.int64)
+    passages = [ds.passage_text(it) for ds in data.train.datasets for it in ds.items]
+    candidates = candidate_items(passages)
+    mined = mine(encoded.queries, encoded.passages, item_lang, table.cluster, candidates, settings,
+                 device=config.training.device)
+    model_info["identity"] = encoded.identity
+    header = _header(request, config, data, settings, model_info, mined.n_candidates)
+    records = (query_record(table, i, [negative_record(table, i, c, r, s) for c, r, s in kept])
+               for i, kept in enumerate(mined.negatives))
+    write_negatives(out, header, records)
+    return mining_summary(mined, encoded, table, languages, settings, out, candidates)
+
+
+def resolve_config(request: MineRequest) -> TrainConfig:
+    config = load_config(request.config)
+    overrides: dict[str, Any] = {}
+    if request.model is not None:
+        overrides["model"] = request.model
+    if request.precision is not None:
+        overrides["training.precision"] = request.precision
+    if overrides:
+        config = apply_overrides(config, overrides, source="command line")
+    from hybridbatch.training.trainer import resolve_hardware  # deferred: torch
+
+    return resolve_hardware(config)
+
+
+def load_encoder(config: TrainConfig):
+    """The model as training loads it, and the distillation targets' encoder over it."""
+    from hybridbatch.training.trainer import resolve_prompts  # deferred: torch
+
+    t = config.training
+    model = load_model(config.model, max_seq_length=t.max_seq_length, device=t.device)
+    model.max_seq_length = t.max_seq_length
+    model.eval()
+    prompts = resolve_prompts(model, t.prompts)
+    encoder = training_encoder(model, prompts, t.precision)
+    return encoder, {"model_identity": encoder.model_identity, "prompts": prompts,
+                     "max_seq_length": t.max_seq_length, "precision": encoder.precision}
+
+
+def _header(request: MineRequest, config: TrainConfig, data: PreparedData, settings: MiningSettings,
+            model: dict[str, Any], n_candidates: int) -> dict[str, Any]:
+    """What was mined, with what, from which data; deterministic (no time stamp), so that two runs with
+    the same inputs give byte-identical files."""
+    full = to_dict(config)
+    return {
+        **asdict(settings),
+        "model": model,
+        "training": {"config": str(request.config), "model": config.model, "seed": config.seed,
+                     "validation_fraction": config.validation_fraction, "datasets": full["datasets"]},
+        "split": {ps.name: {"train_items": len(ps.items), "train_groups": len(ps.groups)}
+                  for ps in data.train.datasets},
+        "queries": int(data.train.item_offsets[-1]),
+        "candidates": n_candidates,
+        "versions": versions(),
+    }
+

@@ -1,0 +1,52 @@
+"""The vectors mining ranks with: every training query and passage, encoded exactly as the distillation
+targets are (:func:`hybridbatch.training.losses.distill_targets`), so both share one embedding cache.
+
+What makes the cache entries the same: the encoder identity (weights, tokenizer, the prompts of
+:func:`hybridbatch.training.trainer.resolve_prompts`, the model's max length = ``training.max_seq_length``,
+the resolved precision) and the texts (``Item.query``; :meth:`PairSet.passage_text`, context included when
+the dataset trains on it). Batch size and label do not enter the identity.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from hybridbatch.data.training_pairs import TrainingPairs
+from hybridbatch.encoding import Encoder, SentenceTransformerEncoder, encode_texts
+
+DISTILL_BATCH_SIZE = 64
+"""The batch size of ``distill_targets`` (not part of the identity; kept equal anyway)."""
+
+
+@dataclass
+class EncodedItems:
+    """Query and passage vectors of every global item (rows in :attr:`TrainingPairs.item_offsets` order)."""
+
+    queries: np.ndarray
+    passages: np.ndarray
+    n_texts: int          # distinct texts looked up (queries + passages)
+    n_encoded: int        # of those, encoded now (not found in the cache)
+    seconds: float
+    identity: str
+
+
+def training_encoder(model, prompts: dict[str, str], precision: str, *, batch_size: int = DISTILL_BATCH_SIZE,
+                     show_progress: bool = True) -> SentenceTransformerEncoder:
+    """The encoder ``distill_targets`` builds for ``model`` (the same arguments, so the same identity)."""
+    return SentenceTransformerEncoder(model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
+                                      batch_size=batch_size, label="distillation targets", precision=precision,
+                                      show_progress=show_progress)
+
+
+def encode_items(encoder: Encoder, pairs: TrainingPairs, *, cache: bool = True) -> EncodedItems:
+    """Every item's query and passage through :func:`encode_texts` (cached, each distinct text once)."""
+    queries = [it.query for ds in pairs.datasets for it in ds.items]
+    passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
+    start = time.perf_counter()
+    Q, q_new = encode_texts(encoder, queries, "query", cache=cache)
+    P, p_new = encode_texts(encoder, passages, "passage", cache=cache)
+    n_texts = len(set(queries)) + len(set(passages))
+    return EncodedItems(Q, P, n_texts, q_new + p_new, time.perf_counter() - start, encoder.identity)
