@@ -18,7 +18,8 @@ from hybridbatch.training.planner import BatchPlanner, plan_record
 # flag spellings kept from before the flags were derived from the config fields
 MAX_PLAN_BATCHES = 1_000_000
 FLAG_ALIASES = {"learning_rate": ["--lr", "--learning-rate"], "output_dir": ["--out", "--output-dir"],
-                "eval_benchmarks": ["--eval-benchmark", "--eval-benchmarks"]}
+                "eval_benchmarks": ["--eval-benchmark", "--eval-benchmarks"], "file": ["--negatives-file"],
+                "policy": ["--negatives-policy"], "candidates": ["--negative-candidates"]}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
 def plan(config: TrainConfig, args: argparse.Namespace) -> None:
     """Check data, sampler sizes and leakage; print a summary; write the plan if asked."""
     data = prepare_data(config, args.data_dir)
-    planner = BatchPlanner.for_training(config, data.train, args.world_size)
+    planner = BatchPlanner.for_training(config, data.train, args.world_size, negatives=data.negatives)
     n = args.plan_batches if args.plan_batches is not None else config.training.max_steps * args.world_size
     batches = list(planner.plan_sequence(n))
     for report in leakage_reports(config, data, args.data_dir):
@@ -83,6 +84,11 @@ def plan(config: TrainConfig, args: argparse.Namespace) -> None:
     print(f"planned {len(batches)} batches of {planner.batch_size} ({planner.batches_per_epoch} per epoch): "
           + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
           + (f"; mono languages: {', '.join(f'{k} {v}' for k, v in sorted(langs.items()))}" if langs else ""))
+    if data.negatives is not None:
+        same = sum(r["negative"]["lang"] == r["query_lang"] for b in batches for r in plan_record(data.train, b)["rows"])
+        rows = sum(len(b.rows) for b in batches)
+        print(f"mined negatives ({data.negatives.policy}, {data.negatives.k} per query, {data.negatives.source}): "
+              f"{same}/{rows} rows carry a negative in the query's language")
     if args.plan_out:
         out = Path(args.plan_out)
         out.parent.mkdir(parents=True, exist_ok=True)

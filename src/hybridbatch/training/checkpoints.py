@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 RESUMABLE_KEYS = {"training.max_steps", "training.early_stopping_patience", "training.logging_steps",
                   "training.save_total_limit", "allow_leakage", "output_dir", "training.device",
                   "training.precision"}
-ADDED_KEYS = {"sampling.dataset_weighting": "size"}
+ADDED_KEYS = {"sampling.dataset_weighting": "size", "training.length_sorted": False, "negatives.file": None,
+              "negatives.policy": None, "negatives.candidates": None}
 """Keys added after runs were saved, with the value that reproduces the runs saved without them."""
 STAGING_PREFIX = ".tmp-"
 """Name prefix of a checkpoint (or a replaced one) being written in ``checkpoints/``."""

@@ -45,6 +45,7 @@ SelectMetric = Literal["loss", "mo", "cr", "mul", "mo+mul", "mo+cr+mul"]
 DistillDistance = Literal["cosine", "mse"]
 LanguageWeighting = Literal["uniform", "size", "smoothed"]
 DatasetWeighting = Literal["size", "uniform"]
+NegativePolicy = Literal["same-language", "other-language", "any"]
 PAPER_PROMPTS = {"query": "Query: ", "passage": "Passage: "}
 
 
@@ -99,6 +100,11 @@ class TrainingConfig:
     scale: float = setting(20.0, gt=0.0, help="similarity scale = 1 / temperature")
     mini_batch_size: int = setting(32, ge=1, help="GradCache mini-batch (cached-mnrl)")
     gather_across_devices: bool = False
+    length_sorted: bool = setting(False, help="embed each batch's texts in length-sorted sub-batches, each "
+                                  "padded only to its own longest text (mnrl only): the same loss and "
+                                  "gradients for less padding work (MLQA-R batches of 100: 2.5x fewer tokens, "
+                                  "~3.5x faster CPU steps); off by default because training-mode dropout "
+                                  "then draws other random masks, so a run is not bit-identical to a padded one")
     prompts: PromptMode = setting("auto", help="auto: the model's query/passage prompts if any, else paper; "
                                   "model; paper (Query: / Passage: ); none")
     freeze_word_embeddings: bool = setting(False, help="do not train the word-embedding matrix (saves time and "
@@ -122,6 +128,19 @@ class TrainingConfig:
 
 
 @dataclass
+class NegativesConfig:
+    """Mined hard negatives (``hybridbatch mine``): each row carries one of its query's mined negatives
+    (:mod:`hybridbatch.training.negatives`)."""
+
+    file: str | None = setting(None, help="negatives file written by 'hybridbatch mine' for this config's "
+                               "training split (relative to the config file); none: in-batch negatives only")
+    policy: NegativePolicy | None = setting(None, help="languages the negatives must have, checked against the "
+                                            "file: same-language | other-language | any (default: the file's)")
+    candidates: int | None = setting(None, ge=1, help="how many of each query's mined negatives (best first) a "
+                                     "row may choose from when some belong to the batch's groups (default: all)")
+
+
+@dataclass
 class TrainConfig:
     datasets: list[DatasetConfig]
     model: str = setting("default", help="'default' or a model folder")
@@ -132,6 +151,7 @@ class TrainConfig:
     allow_leakage: bool = setting(False, help="train even if evaluation texts occur in the training data")
     sampling: SamplingConfig = setting(default_factory=SamplingConfig)
     training: TrainingConfig = setting(default_factory=TrainingConfig)
+    negatives: NegativesConfig = setting(default_factory=NegativesConfig)
     base_dir: str = setting(".", internal=True)  # folder of the YAML file: relative paths start there
 
     def validate(self) -> None:
@@ -145,6 +165,9 @@ class TrainConfig:
         if (t.select_metric != "loss" or t.retrieval_validation) and self.validation_fraction == 0:
             raise HybridbatchError(f"training.select_metric {t.select_metric!r} / retrieval_validation need a "
                                    "validation split (validation_fraction > 0)")
+        if self.negatives.file and any(d.hard_negatives for d in self.datasets):
+            raise HybridbatchError("negatives.file (mined) and hard_negatives (paragraph siblings) exclude each "
+                                   "other")
         if t.distill_weight > 0 and t.loss != "mnrl":
             raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
                                    "embeddings in mini-batches)")

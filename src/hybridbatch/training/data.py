@@ -9,18 +9,22 @@ from pathlib import Path
 
 from hybridbatch.benchmarks.registry import family_for_spec, load_benchmark
 from hybridbatch.data.leakage import LeakageReport, check_leakage
+from hybridbatch.data.negatives import read_negatives
 from hybridbatch.data.training_pairs import PairSet, TrainingPairs, read_pairs_jsonl
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
+from hybridbatch.training.negatives import NegativeSlots
 
 
 @dataclass
 class PreparedData:
-    """Training data after the validation split; ``full`` is every dataset before splitting."""
+    """Training data after the validation split; ``full`` is every dataset before splitting; ``negatives``:
+    the mined negatives of the training split's queries (``negatives.file``), else None."""
 
     full: list[PairSet]
     train: TrainingPairs
     validation: TrainingPairs | None
+    negatives: NegativeSlots | None = None
 
 
 def load_datasets(config: TrainConfig, data_dir: str | Path | None = None) -> list[PairSet]:
@@ -47,7 +51,8 @@ def load_datasets(config: TrainConfig, data_dir: str | Path | None = None) -> li
 
 
 def prepare_data(config: TrainConfig, data_dir: str | Path | None = None) -> PreparedData:
-    """Load the datasets and hold out the validation groups (seeded, whole conflict clusters)."""
+    """Load the datasets, hold out the validation groups (seeded, whole conflict clusters) and read the mined
+    negatives of the training split when the config names a file."""
     full = load_datasets(config, data_dir)
     train, val = [], []
     for ps in full:
@@ -55,7 +60,22 @@ def prepare_data(config: TrainConfig, data_dir: str | Path | None = None) -> Pre
         train.append(tr)
         if va is not None:
             val.append(va)
-    return PreparedData(full, TrainingPairs(train), TrainingPairs(val) if val else None)
+    pairs = TrainingPairs(train)
+    negatives = load_negatives(config, pairs) if config.negatives.file else None
+    return PreparedData(full, pairs, TrainingPairs(val) if val else None, negatives)
+
+
+def load_negatives(config: TrainConfig, pairs: TrainingPairs) -> NegativeSlots:
+    """The mined negatives file of ``config.negatives`` checked against the training split: every id known,
+    none of the query's own group or conflict cluster, languages as the policy says (one-line errors naming
+    the file and line). Negatives from another training dataset are left out (a row's negative comes from its
+    own dataset)."""
+    path = config.resolve_path(config.negatives.file)
+    mined = read_negatives(path, pairs, config.negatives.policy)
+    per_dataset, _ = mined.local_slots(pairs, config.negatives.candidates)
+    if not any((s >= 0).any() for s in per_dataset):
+        raise HybridbatchError("the negatives file holds no negative for the training split's queries", path=path)
+    return NegativeSlots(tuple(per_dataset), mined.policy, str(path))
 
 
 def leakage_reports(config: TrainConfig, data: PreparedData, data_dir: str | Path | None = None

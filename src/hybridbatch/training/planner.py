@@ -143,6 +143,9 @@ class BatchPlanner:
     def plan(self, epoch: int) -> Iterator[PlannedBatch]:
         """The batches of ``epoch``, in order (global sequence, before sharding to ranks)."""
         rng = np.random.default_rng([self.seed, int(epoch)])
+        # replacements of rows without a safe negative draw from their own generator, so that batch types,
+        # languages and datasets follow the same sequence as without negatives
+        replace_rng = np.random.default_rng([self.seed, int(epoch), 104723])
         streams: dict[tuple[int, int], _Stream] = {}
         step_rows = self.batch_size * self.world_size
         index = 0
@@ -158,7 +161,7 @@ class BatchPlanner:
             local = _rows(ds, groups, lang, rng)
             slots = negatives = None
             if self.negatives is not None:
-                local, slots = self._with_negatives(d, ds, stream, groups, local, lang, rng)
+                local, slots = self._with_negatives(d, ds, stream, groups, local, lang, replace_rng)
                 chosen = self.negatives.per_dataset[d][ds.row_query_item[local], slots]
                 negatives = chosen + self.pairs.item_offsets[d]
             rows = local + self.pairs.row_offsets[d]

@@ -60,7 +60,7 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
     config = resolve_hardware(config)
     out = check_output_dir(config.output_dir, "output_dir")
     data = prepare_data(config, data_dir)
-    planner = BatchPlanner.for_training(config, data.train, world_size())
+    planner = BatchPlanner.for_training(config, data.train, world_size(), negatives=data.negatives)
     reports = leakage_reports(config, data, data_dir)
     for report in reports:
         if report.overlap and not config.allow_leakage:
@@ -136,12 +136,12 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     out = Path(config.output_dir)
     if t.freeze_word_embeddings:
         freeze_word_embeddings(model)
-    train_ds = data.train.to_dataset(row_labels=t.distill_weight > 0)
+    train_ds = data.train.to_dataset(row_labels=t.distill_weight > 0, negative_slots=data.negatives)
     eval_ds = (data.validation.to_dataset(row_labels=t.distill_weight > 0, label_offset=data.train.n_rows)
                if data.validation is not None else None)
     factory = HybridSamplerFactory(config.sampling, (train_ds, data.train),
                                    (eval_ds, data.validation) if eval_ds is not None else None,
-                                   train_planner=train_planner)
+                                   train_planner=train_planner, negatives=data.negatives)
     validating = eval_ds is not None
     if t.select_metric == "loss":
         best_metric, greater = "eval_loss", False
