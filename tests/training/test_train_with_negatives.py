@@ -53,3 +53,21 @@ def test_a_negatives_file_that_does_not_fit_stops_before_training(tmp_path, tiny
     assert err.startswith("hybridbatch: error:") and "\n" not in err
     assert str(negatives) in err and "line 2" in err
     assert not out.exists()
+
+
+def test_a_policy_without_a_file_mines_into_the_run_folder_once(tmp_path, tiny_model_dir, capsys):
+    cfg = _config(tmp_path, tiny_model_dir)
+    out = tmp_path / "run"
+    argv = ["train", "--config", str(cfg), "--negatives-policy", "same-language", "--out", str(out)]
+    assert main(argv + ["--dry-run"]) == 0
+    assert not out.exists()  # a dry run mines elsewhere
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    mined = out / "negatives.jsonl"
+    assert "mined" in printed and mined.is_file()
+    header = json.loads(mined.read_text().splitlines()[0])
+    assert header["policy"] == "same-language" and header["training"]["config"] == "mined before training"
+    assert f"file: {mined.resolve()}" in (out / "config.yaml").read_text()
+    before = mined.read_bytes()
+    assert main(argv + ["--resume"]) == 0  # finished run: resumes on the same negatives, mines nothing
+    assert mined.read_bytes() == before and "mined" not in capsys.readouterr().out

@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 from collections import Counter
 from pathlib import Path
 
 from hybridbatch.cli.config_flags import add_config_flags, overrides_from_args
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.mining.command import ensure_negatives
 from hybridbatch.outputs import check_output_file, write_text
 from hybridbatch.training.config import TrainConfig, apply_overrides, load_config
 from hybridbatch.training.data import leakage_reports, prepare_data
@@ -19,7 +21,9 @@ from hybridbatch.training.planner import BatchPlanner, plan_record
 MAX_PLAN_BATCHES = 1_000_000
 FLAG_ALIASES = {"learning_rate": ["--lr", "--learning-rate"], "output_dir": ["--out", "--output-dir"],
                 "eval_benchmarks": ["--eval-benchmark", "--eval-benchmarks"], "file": ["--negatives-file"],
-                "policy": ["--negatives-policy"], "candidates": ["--negative-candidates"]}
+                "policy": ["--negatives-policy"], "candidates": ["--negative-candidates"],
+                "per_query": ["--negatives-per-query"], "range_min": ["--negatives-range-min"],
+                "range_max": ["--negatives-range-max"], "margin": ["--negatives-margin"]}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -54,9 +58,16 @@ def run(args: argparse.Namespace) -> int:
     if args.plan_out:
         check_output_file(args.plan_out, "--plan-out")
     if args.dry_run or args.plan_out:
-        plan(config, args)
+        with tempfile.TemporaryDirectory() as scratch:  # a dry run mines (if asked) outside the run folder
+            planned, summary = ensure_negatives(config, args.data_dir, folder=Path(scratch) if args.dry_run else None)
+            if summary:
+                print(summary)
+            plan(planned, args)
     if args.dry_run:
         return 0
+    config, summary = ensure_negatives(config, args.data_dir)
+    if summary:
+        print(summary)
     from hybridbatch.training.trainer import train  # deferred: torch
 
     result = train(config, resume=args.resume, data_dir=args.data_dir)

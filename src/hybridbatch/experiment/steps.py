@@ -19,6 +19,7 @@ from hybridbatch.experiment.layout import TRAIN_STEP, WISE_STEP, EvalFolder, Run
 from hybridbatch.experiment.reuse import reused_model
 from hybridbatch.merging.soup import load_soup
 from hybridbatch.merging.wise import load_wise_pair, wise_merge
+from hybridbatch.mining.command import ensure_negatives
 
 
 class MemberRun(Protocol):
@@ -94,7 +95,9 @@ class TrainStep:
         train_dir = self.folder.train.path
         try:
             config = training_config(self.cfg, self.spec, train_dir)
-            train(config, resume="latest" if train_dir.exists() else None)
+            resume = "latest" if train_dir.exists() else None
+            config, _ = ensure_negatives(config)
+            train(config, resume=resume)
         except HybridbatchError as exc:
             raise HybridbatchError(f"training failed: {exc}", record=self.spec.run_id) from exc
         model = self.own_model()

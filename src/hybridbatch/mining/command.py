@@ -32,6 +32,9 @@ from hybridbatch.outputs import check_output_file, versions
 from hybridbatch.training.config import TrainConfig, apply_overrides, load_config, to_dict
 from hybridbatch.training.data import PreparedData, prepare_data
 
+NEGATIVES_FILE = "negatives.jsonl"
+"""Where a run mines its negatives when its config asks for them without naming a file."""
+
 
 @dataclass
 class MineRequest:
@@ -68,7 +71,16 @@ def run_mine(request: MineRequest, *, encoder=None) -> str:
                               sampling=request.sampling,
                               seed=config.seed if request.seed is None else request.seed).validate()
     out = check_output_file(request.out, "--out")
-    data = prepare_data(config, request.data_dir)
+    return mine_config(config, out, settings, data_dir=request.data_dir, config_label=str(request.config),
+                       encoder=encoder)
+
+
+def mine_config(config: TrainConfig, out: Path, settings: MiningSettings, *, data_dir: str | Path | None = None,
+                config_label: str = "", encoder=None) -> str:
+    """Mine for ``config``'s train split (device and precision already resolved) into ``out``; returns the
+    summary. ``config_label`` names the config in the file's header."""
+    config = apply_overrides(config, {"negatives.file": None})  # mining needs no negatives of its own
+    data = prepare_data(config, data_dir)
     model_info: dict[str, Any] = {"spec": config.model}
     if encoder is None:
         encoder, extra = load_encoder(config)
@@ -82,7 +94,7 @@ def run_mine(request: MineRequest, *, encoder=None) -> str:
     mined = mine(encoded.queries, encoded.passages, item_lang, table.cluster, candidates, settings,
                  device=config.training.device)
     model_info["identity"] = encoded.identity
-    header = _header(request, config, data, settings, model_info, mined.n_candidates)
+    header = _header(config_label, config, data, settings, model_info, mined.n_candidates)
     records = (query_record(table, i, [negative_record(table, i, c, r, s) for c, r, s in kept])
                for i, kept in enumerate(mined.negatives))
     write_negatives(out, header, records)
@@ -117,7 +129,7 @@ def load_encoder(config: TrainConfig):
                      "max_seq_length": t.max_seq_length, "precision": encoder.precision}
 
 
-def _header(request: MineRequest, config: TrainConfig, data: PreparedData, settings: MiningSettings,
+def _header(config_label: str, config: TrainConfig, data: PreparedData, settings: MiningSettings,
             model: dict[str, Any], n_candidates: int) -> dict[str, Any]:
     """What was mined, with what, from which data; deterministic (no time stamp), so that two runs with
     the same inputs give byte-identical files."""
@@ -125,7 +137,7 @@ def _header(request: MineRequest, config: TrainConfig, data: PreparedData, setti
     return {
         **asdict(settings),
         "model": model,
-        "training": {"config": str(request.config), "model": config.model, "seed": config.seed,
+        "training": {"config": config_label, "model": config.model, "seed": config.seed,
                      "validation_fraction": config.validation_fraction, "datasets": full["datasets"]},
         "split": {ps.name: {"train_items": len(ps.items), "train_groups": len(ps.groups)}
                   for ps in data.train.datasets},
@@ -134,3 +146,25 @@ def _header(request: MineRequest, config: TrainConfig, data: PreparedData, setti
         "versions": versions(),
     }
 
+
+
+def ensure_negatives(config: TrainConfig, data_dir: str | Path | None = None, *, folder: Path | None = None
+                     ) -> tuple[TrainConfig, str | None]:
+    """A config that names its negatives file: unchanged when ``negatives.file`` is set or no ``negatives.policy``
+    asks for negatives; else mined once with the config's own model (the base of the run) into
+    ``<folder or output_dir>/negatives.jsonl`` — reused when already there, so a resumed run trains on the same
+    negatives. Returns (config, the mining summary or None when nothing was mined)."""
+    wanted = config.negatives
+    if wanted.file or wanted.policy is None:
+        return config, None
+    out = Path(folder if folder is not None else config.output_dir) / NEGATIVES_FILE
+    summary = None
+    if not out.is_file():
+        from hybridbatch.training.trainer import resolve_hardware  # deferred: torch
+
+        settings = MiningSettings(policy=wanted.policy, per_query=wanted.per_query, range_min=wanted.range_min,
+                                  range_max=wanted.range_max, margin=wanted.margin, seed=config.seed).validate()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        summary = mine_config(resolve_hardware(config), out, settings, data_dir=data_dir,
+                              config_label="mined before training")
+    return apply_overrides(config, {"negatives.file": str(out.resolve())}), summary

@@ -26,7 +26,8 @@ RESUMABLE_KEYS = {"training.max_steps", "training.early_stopping_patience", "tra
                   "training.save_total_limit", "allow_leakage", "output_dir", "training.device",
                   "training.precision"}
 ADDED_KEYS = {"sampling.dataset_weighting": "size", "training.length_sorted": False, "negatives.file": None,
-              "negatives.policy": None, "negatives.candidates": None}
+              "negatives.policy": None, "negatives.candidates": None, "negatives.per_query": 4,
+              "negatives.range_min": 0, "negatives.range_max": 200, "negatives.margin": 0.0}
 """Keys added after runs were saved, with the value that reproduces the runs saved without them."""
 STAGING_PREFIX = ".tmp-"
 """Name prefix of a checkpoint (or a replaced one) being written in ``checkpoints/``."""

@@ -133,9 +133,16 @@ class NegativesConfig:
     (:mod:`hybridbatch.training.negatives`)."""
 
     file: str | None = setting(None, help="negatives file written by 'hybridbatch mine' for this config's "
-                               "training split (relative to the config file); none: in-batch negatives only")
-    policy: NegativePolicy | None = setting(None, help="languages the negatives must have, checked against the "
-                                            "file: same-language | other-language | any (default: the file's)")
+                               "training split (relative to the config file); none: mined before training when "
+                               "a policy is set, else in-batch negatives only")
+    policy: NegativePolicy | None = setting(None, help="languages of the negatives: same-language | "
+                                            "other-language | any; without a file, mined with the run's model into "
+                                            "<output_dir>/negatives.jsonl; with one, checked against it")
+    per_query: int = setting(4, ge=1, help="negatives mined per query (without a file)")
+    range_min: int = setting(0, ge=0, help="mining skips the top range_min candidates (without a file)")
+    range_max: int = setting(200, ge=1, help="mining looks no deeper than rank range_max (without a file)")
+    margin: float | None = setting(0.0, ge=0.0, help="mining keeps candidates scoring below the positive minus "
+                                   "this margin (without a file; none = no margin)")
     candidates: int | None = setting(None, ge=1, help="how many of each query's mined negatives (best first) a "
                                      "row may choose from when some belong to the batch's groups (default: all)")
 
