@@ -175,6 +175,9 @@ class TrainConfig:
         if self.negatives.file and any(d.hard_negatives for d in self.datasets):
             raise HybridbatchError("negatives.file (mined) and hard_negatives (paragraph siblings) exclude each "
                                    "other")
+        if t.length_sorted and t.loss != "mnrl":
+            raise HybridbatchError("training.length_sorted needs training.loss mnrl (cached-mnrl already embeds in "
+                                   "mini-batches)")
         if t.distill_weight > 0 and t.loss != "mnrl":
             raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
                                    "embeddings in mini-batches)")

@@ -10,6 +10,9 @@ embedding of a text and t = the base model's embedding of the same (prompted, tr
 loss = InfoNCE + β · mean over the batch's queries and positives of d(s, t). The base model's vectors of
 every training text are computed once before training (through the embedding cache), so the regulariser
 costs no second forward pass. β = 0 is plain MultipleNegativesRankingLoss, unchanged.
+
+``training.length_sorted``: both losses embed the batch's columns in length-sorted sub-batches
+(:mod:`hybridbatch.training.sub_batches`): the same loss and gradients for less padding work.
 """
 
 from __future__ import annotations
@@ -19,30 +22,36 @@ from torch import nn
 
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
+from hybridbatch.training.sub_batches import LengthSortedLoss, embed_length_sorted
 
 
 def build_loss(model, config: TrainConfig, targets: DistillTargets | None = None):
     """MultipleNegativesRankingLoss, or its GradCache version (``cached-mnrl``), with the configured scale;
-    wrapped in :class:`DistillToBaseLoss` when ``training.distill_weight`` > 0 (``targets`` required)."""
+    wrapped in :class:`DistillToBaseLoss` when ``training.distill_weight`` > 0 (``targets`` required), and
+    embedding in length-sorted sub-batches when ``training.length_sorted`` (``mnrl`` only)."""
     from sentence_transformers.sentence_transformer.losses import (
         CachedMultipleNegativesRankingLoss,
         MultipleNegativesRankingLoss,
     )
 
     t = config.training
+    if t.length_sorted and t.loss != "mnrl":
+        raise HybridbatchError("training.length_sorted needs training.loss mnrl (cached-mnrl already embeds "
+                               "in mini-batches)")
     if t.loss == "mnrl":
         loss = MultipleNegativesRankingLoss(model, scale=t.scale, gather_across_devices=t.gather_across_devices)
     else:
         loss = CachedMultipleNegativesRankingLoss(model, scale=t.scale, mini_batch_size=t.mini_batch_size,
                                                   gather_across_devices=t.gather_across_devices)
     if t.distill_weight == 0.0:
-        return loss
+        return LengthSortedLoss(loss) if t.length_sorted else loss
     if t.loss != "mnrl":
         raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
                                "embeddings in mini-batches)")
     if targets is None:
         raise HybridbatchError("the distillation regulariser needs the base model's vectors (DistillTargets)")
-    return DistillToBaseLoss(loss, targets, weight=t.distill_weight, distance=t.distill_loss)
+    return DistillToBaseLoss(loss, targets, weight=t.distill_weight, distance=t.distill_loss,
+                             length_sorted=t.length_sorted)
 
 
 class DistillTargets:
@@ -67,10 +76,12 @@ class DistillToBaseLoss(nn.Module):
     """``base_loss`` (MultipleNegativesRankingLoss) + ``weight`` × the distance to the base model's vectors.
 
     The batch's ``labels`` are its global row indices (the training dataset's ``label`` column when the
-    regulariser is on); the base loss ignores them and builds its own in-batch targets.
+    regulariser is on); the base loss ignores them and builds its own in-batch targets. ``length_sorted``:
+    embed the columns in length-sorted sub-batches (same values, less padding work).
     """
 
-    def __init__(self, base_loss, targets: DistillTargets, *, weight: float, distance: str = "cosine"):
+    def __init__(self, base_loss, targets: DistillTargets, *, weight: float, distance: str = "cosine",
+                 length_sorted: bool = False):
         super().__init__()
         if distance not in ("cosine", "mse"):
             raise HybridbatchError(f"unknown distill distance {distance!r}; expected cosine or mse")
@@ -79,12 +90,14 @@ class DistillToBaseLoss(nn.Module):
         self.targets = targets
         self.weight = float(weight)
         self.distance = distance
+        self.length_sorted = length_sorted
         self.last_parts: dict[str, float] = {}
 
     def forward(self, sentence_features, labels: torch.Tensor) -> torch.Tensor:
         from sentence_transformers.sentence_transformer.losses.multiple_negatives_ranking import embed_columns
 
-        embeddings = embed_columns(self.model, sentence_features)
+        embed = embed_length_sorted if self.length_sorted else embed_columns
+        embeddings = embed(self.model, sentence_features)
         contrastive = self.base_loss.compute_loss_from_embeddings(embeddings, labels)
         t_query, t_passage = self.targets.for_rows(labels)
         device = embeddings[0].device

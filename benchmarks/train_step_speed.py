@@ -1,0 +1,193 @@
+"""Training-step speed with padded batches (as today) vs length-sorted sub-batches (training.length_sorted),
+on the real default model and real MLQA-R training batches, in one process, on the same batches.
+
+Each variant runs forward + loss (MultipleNegativesRankingLoss at the config's scale) + backward on every
+batch; the variants are interleaved batch by batch (order alternating), so load from other processes hits
+them alike; the first batch is warm-up, s/step is the median of the rest. No optimizer step (the same for
+both; the weights stay the same across variants). Train mode (dropout on), word embeddings frozen as the
+config says. The regulariser (distill_weight) adds no forward pass: it is not timed.
+
+FLOP bound: the arithmetic a step cannot avoid, at the machine's measured matmul peak::
+
+    flops = Σ_texts [ 6 · P · L  +  12 · n_layers · d · L² ]
+
+with L a text's real (attended) token count, P the encoder's non-embedding parameters (layers only:
+embedding tables are lookups, the unused pooler is left out), d the hidden size; 6 = 2 (multiply-add)
+× 3 (forward, backward for inputs, backward for weights); 12 · n_layers · d · L² = QKᵀ and AV (2 · 2 · L² · d
+per layer forward) × 3. bound = flops / peak, peak = best of a few 2048×2048 ``torch.mm`` in the precision of
+the run (fp32; bf16 under autocast with --precision bf16), timed in this process. ``ratio to bound`` =
+measured s/step ÷ bound (1.0 would be every cycle spent on useful matmul).
+
+    python benchmarks/train_step_speed.py [--steps 3] [--batch-size 100] [--precision fp32|bf16]
+                                          [--overheads 64,256] [--threads N] [--attn sdpa|eager]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "src"))
+
+from hybridbatch.training.sub_batches import FORWARD_OVERHEAD_TOKENS  # noqa: E402
+
+
+def cpu_flags() -> list[str]:
+    """The flags of /proc/cpuinfo that decide matmul speed."""
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
+    return sorted(f for f in flags if f in ("avx2", "avx512f", "avx512_bf16") or f.startswith("amx"))
+
+
+def matmul_peak(precision: str, n: int = 2048, reps: int = 5) -> float:
+    """FLOP/s of the best of ``reps`` n×n×n ``torch.mm`` (bf16: under CPU autocast, as training runs)."""
+    import torch
+
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    best = float("inf")
+    for _ in range(reps + 1):
+        with autocast(precision):
+            start = time.perf_counter()
+            torch.mm(a, b)
+            best = min(best, time.perf_counter() - start)
+    return 2 * n ** 3 / best
+
+
+def autocast(precision: str):
+    import torch
+
+    return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
+
+
+def step_flops(features: list[dict], params: int, layers: int, hidden: int) -> float:
+    """The module docstring's formula over every text of a step."""
+    total = 0.0
+    for f in features:
+        lengths = f["attention_mask"].sum(dim=1).double()
+        total += float((6 * params * lengths + 12 * layers * hidden * lengths ** 2).sum())
+    return total
+
+
+def real_batches(args) -> tuple[object, list, float]:
+    """The model (train mode, as configured) and ``args.steps + 1`` collated batches of the real trainer."""
+    from hybridbatch.models.loading import load_model
+    from hybridbatch.training.config import load_config
+    from hybridbatch.training.data import prepare_data
+    from hybridbatch.training.trainer import build_trainer, resolve_prompts
+
+    config = load_config(args.config)
+    t = config.training
+    t.batch_size, t.max_steps, t.eval_steps, t.precision, t.device = args.batch_size, 10 ** 6, 10 ** 6, "fp32", "cpu"
+    t.distill_weight, t.select_metric, t.retrieval_validation = 0.0, "loss", False
+    config.validation_fraction = 0.0
+    data = prepare_data(config, args.data_dir)
+    model = load_model(args.model, max_seq_length=t.max_seq_length)
+    if args.attn:
+        model[0].auto_model.set_attn_implementation(args.attn)
+    with tempfile.TemporaryDirectory() as tmp:
+        config.output_dir = tmp
+        trainer = build_trainer(config, model, data, resolve_prompts(model, t.prompts), [])
+        loader = iter(trainer.get_train_dataloader())
+        batches = [trainer.collect_features(next(loader)) for _ in range(args.steps + 1)]
+    model.train()
+    return model, batches, t.scale
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default=str(REPO / "configs" / "mlqa-to-xquad.yaml"))
+    parser.add_argument("--data-dir")
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--batch-size", type=int, default=100)
+    parser.add_argument("--steps", type=int, default=3, help="timed batches per variant (plus one warm-up)")
+    parser.add_argument("--precision", default="fp32", choices=["fp32", "bf16"])
+    parser.add_argument("--overheads", default=str(FORWARD_OVERHEAD_TOKENS), help="sorted variants to run: per-forward overhead "
+                        "in tokens of the sub-batch plan, comma-separated")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice); on a shared "
+                        "machine 1 thread is less disturbed by other processes")
+    parser.add_argument("--attn", choices=["sdpa", "eager"], help="attention implementation (default: as loaded)")
+    parser.add_argument("--out", help="also write the numbers as JSON")
+    args = parser.parse_args()
+
+    import torch
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from hybridbatch.training.sub_batches import LengthSortedLoss, token_counts
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"CPU flags: {' '.join(cpu_flags()) or '(none found)'}; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads")
+    model, batches, scale = real_batches(args)
+    auto = model[0].auto_model
+    cfg = auto.config
+    params = sum(p.numel() for p in auto.encoder.parameters())
+    print(f"model {args.model}: attn_implementation {cfg._attn_implementation}, {cfg.num_hidden_layers} layers, "
+          f"hidden {cfg.hidden_size}, {params / 1e6:.2f}M non-embedding parameters; dropout "
+          f"{cfg.hidden_dropout_prob}/{cfg.attention_probs_dropout_prob} (train mode); precision {args.precision}")
+    base = MultipleNegativesRankingLoss(model, scale=scale)
+    variants = {"padded": base}
+    for o in (float(x) for x in args.overheads.split(",")):
+        variants[f"sorted@{o:g}"] = LengthSortedLoss(base, overhead_tokens=o)
+    names = list(variants)
+    times: dict[str, list[float]] = {n: [] for n in names}
+    losses: dict[str, list[float]] = {n: [] for n in names}
+    kernel: dict[str, list[tuple[float, int]]] = {n: [] for n in names}  # (system seconds, page faults)
+    for i, (features, labels) in enumerate(batches):
+        for name in names if i % 2 == 0 else names[::-1]:
+            model.zero_grad(set_to_none=True)
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            start = time.perf_counter()
+            with autocast(args.precision):
+                loss = variants[name]([dict(f) for f in features], labels)
+            loss.backward()
+            times[name].append(time.perf_counter() - start)
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            kernel[name].append((after.ru_stime - usage.ru_stime, after.ru_minflt - usage.ru_minflt))
+            losses[name].append(float(loss.detach()))
+        c = token_counts(features, FORWARD_OVERHEAD_TOKENS)
+        print(f"batch {i}{' (warm-up)' if i == 0 else ''}: " + ", ".join(f"{n} {times[n][-1]:.2f} s" for n in names)
+              + f"; tokens real {c['real']}, padded {c['padded']}, sorted {c['sorted']} in {c['forwards']} passes",
+              flush=True)
+
+    peak = matmul_peak(args.precision)
+    timed = batches[1:]
+    flops = statistics.mean(step_flops(f, params, cfg.num_hidden_layers, cfg.hidden_size) for f, _ in timed)
+    bound = flops / peak
+    counts = [token_counts(f, FORWARD_OVERHEAD_TOKENS) for f, _ in timed]
+    mean = {k: statistics.mean(c[k] for c in counts) for k in counts[0]}
+    print(f"tokens per step (mean of {len(timed)} batches of {args.batch_size}): real {mean['real']:.0f}, padded as "
+          f"today {mean['padded']:.0f} ({mean['padded'] / mean['real']:.2f}x real), length-sorted "
+          f"(overhead {FORWARD_OVERHEAD_TOKENS}) {mean['sorted']:.0f} ({mean['sorted'] / mean['real']:.2f}x real) "
+          f"in {mean['forwards']:.1f} forward passes")
+    print(f"matmul peak ({args.precision}, 2048^3 torch.mm): {peak / 1e9:.1f} GFLOP/s; model FLOPs per step "
+          f"{flops / 1e12:.3f} TFLOP -> bound {bound:.2f} s/step")
+    medians = {n: statistics.median(times[n][1:]) for n in names}
+    for n in names:
+        drift = max(abs(a - b) for a, b in zip(losses[n], losses["padded"]))
+        per_batch = statistics.median(a / b for a, b in zip(times["padded"][1:], times[n][1:]))
+        print(f"{n:>12}: {medians[n]:.2f} s/step (median; steps {[round(x, 2) for x in times[n][1:]]}), "
+              f"speed-up {medians['padded'] / medians[n]:.2f}x (median of per-batch ratios {per_batch:.2f}x), "
+              f"{medians[n] / bound:.2f}x the FLOP bound; in the kernel "
+              f"{statistics.mean(k[0] for k in kernel[n][1:]):.2f} s/step, "
+              f"{statistics.mean(k[1] for k in kernel[n][1:]) / 1e3:.0f}k page faults/step; "
+              f"max |loss - padded loss| {drift:.1e} (dropout draws differ)")
+    if args.out:
+        Path(args.out).write_text(json.dumps({"medians": medians, "times": times, "tokens": mean, "peak": peak,
+                                              "flops": flops, "bound": bound, "cpu_flags": cpu_flags(),
+                                              "precision": args.precision}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()
