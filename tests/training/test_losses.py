@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import torch
 
-from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import load_config
 from hybridbatch.training.losses import DistillTargets, DistillToBaseLoss, build_loss
 from tests.training.helpers import toy_items, write_config, write_jsonl
@@ -68,9 +67,12 @@ def test_targets_follow_the_rows_of_the_batch():
     assert torch.equal(q, torch.eye(4)[[3, 1]]) and torch.equal(p, 2 * torch.eye(4)[[0, 1]])
 
 
-def test_distillation_needs_plain_mnrl(tmp_path):
-    with pytest.raises(HybridbatchError, match="distill_weight > 0 needs training.loss mnrl"):
-        _config(tmp_path, loss="cached-mnrl", distill_weight=0.5)
+def test_gradcache_with_the_regulariser_is_built_from_the_config(model, tmp_path):
+    from hybridbatch.training.cached_distill import CachedDistillLoss
+
+    config = _config(tmp_path, loss="cached-mnrl", distill_weight=0.5, mini_batch_size=4)
+    loss = build_loss(model, config, _targets(model))
+    assert isinstance(loss, CachedDistillLoss) and loss.weight == 0.5 and loss.mini_batch_size == 4
 
 
 def test_training_with_the_regulariser_stays_closer_to_the_base(model, tmp_path):

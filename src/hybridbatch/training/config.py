@@ -178,9 +178,6 @@ class TrainConfig:
         if t.length_sorted and t.loss != "mnrl":
             raise HybridbatchError("training.length_sorted needs training.loss mnrl (cached-mnrl already embeds in "
                                    "mini-batches)")
-        if t.distill_weight > 0 and t.loss != "mnrl":
-            raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
-                                   "embeddings in mini-batches)")
 
     def resolve_path(self, value: str) -> Path:
         """A path from the config, relative to the config file's folder."""

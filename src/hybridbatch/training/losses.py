@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.training.cached_distill import CachedDistillLoss, distill_distance
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.sub_batches import LengthSortedLoss, embed_length_sorted
 
@@ -45,11 +46,11 @@ def build_loss(model, config: TrainConfig, targets: DistillTargets | None = None
                                                   gather_across_devices=t.gather_across_devices)
     if t.distill_weight == 0.0:
         return LengthSortedLoss(loss) if t.length_sorted else loss
-    if t.loss != "mnrl":
-        raise HybridbatchError("training.distill_weight > 0 needs training.loss mnrl (GradCache recomputes "
-                               "embeddings in mini-batches)")
     if targets is None:
         raise HybridbatchError("the distillation regulariser needs the base model's vectors (DistillTargets)")
+    if t.loss == "cached-mnrl":
+        return CachedDistillLoss(model, targets, weight=t.distill_weight, distance=t.distill_loss, scale=t.scale,
+                                 mini_batch_size=t.mini_batch_size, gather_across_devices=t.gather_across_devices)
     return DistillToBaseLoss(loss, targets, weight=t.distill_weight, distance=t.distill_loss,
                              length_sorted=t.length_sorted)
 
@@ -107,10 +108,7 @@ class DistillToBaseLoss(nn.Module):
         return contrastive + self.weight * reg
 
     def _distance(self, student: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        student = student.float()
-        if self.distance == "cosine":
-            return (1.0 - torch.nn.functional.cosine_similarity(student, target, dim=-1)).mean()
-        return ((student - target) ** 2).mean()
+        return distill_distance(student, target, self.distance)
 
     @property
     def citation(self) -> str:
