@@ -20,6 +20,11 @@ measured s/step ÷ bound (1.0 would be every cycle spent on useful matmul).
 
     python benchmarks/train_step_speed.py [--steps 3] [--batch-size 100] [--precision fp32|bf16]
                                           [--overheads 64,256] [--threads N] [--attn sdpa|eager]
+                                          [--negatives-file FILE] [--cached 32]
+
+``--negatives-file``: batches carry a mined negative per row (a third text column; a file of
+``hybridbatch mine`` for the config). ``--cached N``: also time GradCache (cached MNRL, N rows per forward pass),
+the loss that makes batches of 256+ fit. Rows differ between batch sizes, so compare s per 100 rows.
 """
 
 from __future__ import annotations
@@ -90,7 +95,10 @@ def real_batches(args) -> tuple[object, list, float]:
     t = config.training
     t.batch_size, t.max_steps, t.eval_steps, t.precision, t.device = args.batch_size, 10 ** 6, 10 ** 6, "fp32", "cpu"
     t.distill_weight, t.select_metric, t.retrieval_validation = 0.0, "loss", False
-    config.validation_fraction = 0.0
+    if args.negatives_file:  # the file was mined for the config's own training split
+        config.negatives.file = str(Path(args.negatives_file).resolve())
+    else:
+        config.validation_fraction = 0.0
     data = prepare_data(config, args.data_dir)
     model = load_model(args.model, max_seq_length=t.max_seq_length)
     if args.attn:
@@ -117,11 +125,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's own choice); on a shared "
                         "machine 1 thread is less disturbed by other processes")
     parser.add_argument("--attn", choices=["sdpa", "eager"], help="attention implementation (default: as loaded)")
+    parser.add_argument("--negatives-file", help="mined negatives (hybridbatch mine) for a third column")
+    parser.add_argument("--cached", type=int, help="also time cached MNRL with this mini-batch size")
     parser.add_argument("--out", help="also write the numbers as JSON")
     args = parser.parse_args()
 
     import torch
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
 
     from hybridbatch.training.sub_batches import LengthSortedLoss, token_counts
 
@@ -140,6 +153,9 @@ def main() -> None:
     variants = {"padded": base}
     for o in (float(x) for x in args.overheads.split(",")):
         variants[f"sorted@{o:g}"] = LengthSortedLoss(base, overhead_tokens=o)
+    if args.cached:
+        variants[f"cached@{args.cached}"] = CachedMultipleNegativesRankingLoss(model, scale=scale,
+                                                                             mini_batch_size=args.cached)
     names = list(variants)
     times: dict[str, list[float]] = {n: [] for n in names}
     losses: dict[str, list[float]] = {n: [] for n in names}
@@ -177,7 +193,8 @@ def main() -> None:
     for n in names:
         drift = max(abs(a - b) for a, b in zip(losses[n], losses["padded"]))
         per_batch = statistics.median(a / b for a, b in zip(times["padded"][1:], times[n][1:]))
-        print(f"{n:>12}: {medians[n]:.2f} s/step (median; steps {[round(x, 2) for x in times[n][1:]]}), "
+        print(f"{n:>12}: {medians[n]:.2f} s/step = {100 * medians[n] / args.batch_size:.2f} s per 100 rows "
+              f"(median; steps {[round(x, 2) for x in times[n][1:]]}), "
               f"speed-up {medians['padded'] / medians[n]:.2f}x (median of per-batch ratios {per_batch:.2f}x), "
               f"{medians[n] / bound:.2f}x the FLOP bound; in the kernel "
               f"{statistics.mean(k[0] for k in kernel[n][1:]):.2f} s/step, "
@@ -186,7 +203,9 @@ def main() -> None:
     if args.out:
         Path(args.out).write_text(json.dumps({"medians": medians, "times": times, "tokens": mean, "peak": peak,
                                               "flops": flops, "bound": bound, "cpu_flags": cpu_flags(),
-                                              "precision": args.precision}, indent=2) + "\n")
+                                              "precision": args.precision, "batch_size": args.batch_size,
+                                              "columns": len(batches[0][0]),
+                                              "negatives_file": args.negatives_file}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -55,9 +55,9 @@ def test_training_on_the_evaluation_benchmark_leaks_everything():
 
 
 def test_check_leakage_command_exit_codes(tmp_path, monkeypatch, capsys):
-    import hybridbatch.benchmarks.registry as registry
+    import hybridbatch.cli.leakage as command
 
-    monkeypatch.setattr(registry, "load_benchmark", lambda spec, data_dir=None, languages=None: _eval_bench())
+    monkeypatch.setattr(command, "load_benchmark", lambda spec, data_dir=None, languages=None: _eval_bench())
     clean = write_jsonl(tmp_path / "clean.jsonl", toy_items(3, ["en", "de"]))
     leaky = write_jsonl(tmp_path / "leaky.jsonl", [Item("g", "en", "who wrote it?", "x y z")])
     assert main(["check-leakage", "--train", str(clean), "--eval", "toy"]) == 0

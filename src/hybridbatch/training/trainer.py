@@ -19,14 +19,18 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.hardware import resolve_device, resolve_precision
+from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import check_output_dir, provenance, write_json, write_text
 from hybridbatch.training.checkpoints import checkpoint_to_resume, remove_stale_temporaries
 from hybridbatch.training.config import PAPER_PROMPTS, TrainConfig, apply_overrides, dump_yaml, to_dict
 from hybridbatch.training.data import PreparedData, leakage_reports, prepare_data
-from hybridbatch.training.losses import build_loss
+from hybridbatch.training.losses import build_loss, distill_targets
 from hybridbatch.training.model_card import save_model
 from hybridbatch.training.planner import BatchPlanner
+from hybridbatch.training.validation import EVALUATOR_NAME, build_validation_evaluator
 
 log = logging.getLogger(__name__)
 
@@ -34,8 +38,6 @@ log = logging.getLogger(__name__)
 def resolve_hardware(config: TrainConfig) -> TrainConfig:
     """A checked copy with ``training.device`` and ``training.precision`` resolved for this machine (what
     config.yaml records and the trainer uses)."""
-    from hybridbatch.hardware import resolve_device, resolve_precision
-
     config.validate()
     device = resolve_device(config.training.device)
     precision = resolve_precision(config.training.precision, device)
@@ -67,8 +69,6 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
             raise HybridbatchError(f"{report.summary()}; refusing to train (pass --allow-leakage to override)")
     checkpoint = checkpoint_to_resume(out, resume, config)
     if model is None:
-        from hybridbatch.models.loading import load_model
-
         model = load_model(config.model, max_seq_length=config.training.max_seq_length)
     model.max_seq_length = config.training.max_seq_length
     prompts = resolve_prompts(model, config.training.prompts)
@@ -87,9 +87,6 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
         import copy
 
         # rows of the training split first, then those of the validation split (validation loss needs them)
-        from hybridbatch.data.training_pairs import TrainingPairs
-        from hybridbatch.training.losses import distill_targets
-
         every = TrainingPairs(data.train.datasets + (data.validation.datasets if data.validation else []))
         targets = distill_targets(copy.deepcopy(model).eval(), every, prompts, precision=config.training.precision)
     trainer = build_trainer(config, model, data, prompts, callbacks or [], train_planner=planner,
@@ -108,14 +105,7 @@ def validation_evaluator(config: TrainConfig, data: PreparedData, prompts: dict[
     t = config.training
     if t.select_metric == "loss" and not t.retrieval_validation:
         return None
-    if data.validation is None:  # validate() already refuses validation_fraction 0
-        raise HybridbatchError("retrieval validation needs a validation split")
-    from hybridbatch.training.validation import ValidationEvaluator, validation_benchmark
-
-    return ValidationEvaluator(validation_benchmark(data.validation), select_metric=t.select_metric,
-                               history_path=Path(config.output_dir) / "validation.jsonl",
-                               query_prompt=prompts["query"], passage_prompt=prompts["passage"],
-                               precision=t.precision)
+    return build_validation_evaluator(config, data, prompts, history_path=Path(config.output_dir) / "validation.jsonl")
 
 
 def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[str, str], callbacks: list,
@@ -128,8 +118,11 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     from transformers import EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
 
-    from hybridbatch.training.safe_trainer import SafeTrainer
-    from hybridbatch.training.sampler import HybridSamplerFactory, SamplerEpochCallback
+    from hybridbatch.training.safe_trainer import SafeTrainer  # deferred: transformers
+    from hybridbatch.training.sampler import (  # deferred: transformers
+        HybridSamplerFactory,
+        SamplerEpochCallback,
+    )
 
     config = resolve_hardware(config)
     t = config.training
@@ -146,8 +139,6 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     if t.select_metric == "loss":
         best_metric, greater = "eval_loss", False
     else:
-        from hybridbatch.training.validation import EVALUATOR_NAME
-
         best_metric, greater = f"eval_{EVALUATOR_NAME}_{t.select_metric}", True
     column_prompts = {col: prompts[side] for col, side in
                       (("query", "query"), ("positive", "passage"), ("negative", "passage")) if prompts[side]}
