@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import subprocess
+import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
@@ -42,6 +44,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--plan-batches", type=int, help="batches to plan (default: max_steps x world size)")
     p.add_argument("--world-size", type=int, default=int(os.environ.get("WORLD_SIZE", "1")),
                    help="ranks to plan for (default: $WORLD_SIZE or 1)")
+    p.add_argument("--nproc", type=int, metavar="N",
+                   help="train with N processes on this machine (DDP; gloo on CPU): runs this command again through "
+                   "'torchrun --standalone --nproc_per_node N -m hybridbatch train ...'; each step is N batches of "
+                   "--batch-size side by side. With --dry-run / --plan-out: plan for N ranks")
     p.set_defaults(func=run, config_flags=add_config_flags(p, TrainConfig, aliases=FLAG_ALIASES))
 
 
@@ -49,6 +55,10 @@ def run(args: argparse.Namespace) -> int:
     config = apply_overrides(load_config(args.config), overrides_from_args(args, args.config_flags), source="command line")
     if args.world_size < 1:
         raise HybridbatchError(f"--world-size {args.world_size} must be >= 1")
+    if args.nproc is not None:
+        if args.nproc < 1:
+            raise HybridbatchError(f"--nproc {args.nproc} must be >= 1")
+        args.world_size = args.nproc
     if args.plan_batches is not None and not 1 <= args.plan_batches <= MAX_PLAN_BATCHES:
         raise HybridbatchError(f"--plan-batches {args.plan_batches} must be in 1..{MAX_PLAN_BATCHES:,}")
     if (args.dry_run or args.plan_out) and args.plan_batches is None and \
@@ -65,14 +75,34 @@ def run(args: argparse.Namespace) -> int:
             plan(planned, args)
     if args.dry_run:
         return 0
-    config, summary = ensure_negatives(config, args.data_dir)
+    config, summary = ensure_negatives(config, args.data_dir)  # mined once, before any rank starts
     if summary:
         print(summary)
+    if args.nproc is not None and args.nproc > 1:
+        if "LOCAL_RANK" in os.environ:
+            raise HybridbatchError("--nproc inside a torchrun process: use one or the other")
+        return relaunch(args.nproc)
     from hybridbatch.training.trainer import train  # deferred: torch
 
     result = train(config, resume=args.resume, data_dir=args.data_dir)
     print(f"trained {result.global_step} steps; model: {result.model_dir}")
     return 0
+
+
+def relaunch(nproc: int) -> int:
+    """Run this command line again (without ``--nproc``) as ``nproc`` processes under torch.distributed.run;
+    returns its exit code. Each process gets OMP_NUM_THREADS = CPUs / nproc unless it is set."""
+    argv = sys.argv[1:]
+    at = next((i for i, a in enumerate(argv) if a == "--nproc" or a.startswith("--nproc=")), None)
+    if at is None:
+        raise HybridbatchError("--nproc relaunches the command line; from Python, run "
+                               "'torchrun --nproc_per_node N -m hybridbatch train ...' instead")
+    rest = argv[:at] + argv[at + (1 if "=" in argv[at] else 2):]
+    env = dict(os.environ)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(nproc),
+           "-m", "hybridbatch", *rest]
+    return subprocess.call(cmd, env=env)
 
 
 def plan(config: TrainConfig, args: argparse.Namespace) -> None:

@@ -8,5 +8,8 @@
 * :mod:`.steps` — train, evaluate, WiSE-FT evaluation, soup: each knows if it is done and how to run.
 * :mod:`.validation_table` — validation rows (base, runs, WiSE-FT λ) and the ranked table.
 * :mod:`.plan` — every step of a grid and each run's state (``--list`` and the run share it).
-* :mod:`.runner` — run what is left (resumable) and write the summary.
+* :mod:`.jobs` — the steps left as jobs with what each waits for; the local executor and the job loop.
+* :mod:`.ray_executor` — the jobs as Ray tasks (``--executor ray``; Ray is optional).
+* :mod:`.lock` — one writer per experiment folder (``experiment.lock``).
+* :mod:`.runner` — run what is left (resumable) with an executor and write the summary once.
 """

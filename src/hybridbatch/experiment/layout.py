@@ -6,6 +6,7 @@ report about the folders, never from data)::
     <out>/
       experiment.json                  the resolved experiment config with provenance
       timing.json                      seconds per step, keyed "<folder>/<step>" (see :meth:`RunFolder.timing_key`)
+      experiment.lock                  the running process (pid, host, start), while a grid runs (:mod:`.lock`)
       base/eval-<benchmark>/           the untrained base model's evaluations
       base/validation-<train>/metrics.json   its retrieval on a training set's validation split
       <run id>/
@@ -36,6 +37,7 @@ from typing import Any
 
 EXPERIMENT_RECORD = "experiment.json"
 TIMING = "timing.json"
+LOCK = "experiment.lock"
 BASE = "base"
 SUMMARY = "summary"
 SUMMARY_FILE = "summary.md"
@@ -58,6 +60,7 @@ EVAL_CONFIG = "config.json"
 TRAIN_STEP = "train"
 WISE_STEP = "wise"
 VALIDATION_STEP = "validation-extras"
+SOUP_STEP = "soup"
 
 
 def experiment_path(out: str | Path | None, configured: str | None, name: str) -> Path:
@@ -204,6 +207,10 @@ class ExperimentFolder:
     @property
     def timing(self) -> Path:
         return self.path / TIMING
+
+    @property
+    def lock(self) -> Path:
+        return self.path / LOCK
 
     @property
     def summary(self) -> Path:
