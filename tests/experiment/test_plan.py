@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from hybridbatch.cli import main
+from hybridbatch.cli import build_parser, main
 from hybridbatch.experiment.config import expand_grid, load_experiment
 from hybridbatch.experiment.layout import EvalFolder, ExperimentFolder
 from hybridbatch.experiment.plan import GridPlan, run_states
@@ -55,6 +55,7 @@ def test_list_reads_no_dataset(tmp_path, monkeypatch, capsys):
     def refuse(*args, **kwargs):
         raise AssertionError("--list read a dataset")
 
+    build_parser()  # every command module imported before the patch, so that none binds the refusing loader
     for module in [m for name, m in sys.modules.items() if name.startswith("hybridbatch")]:
         for loader in LOADERS:
             if hasattr(module, loader):
