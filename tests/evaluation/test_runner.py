@@ -19,7 +19,7 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # the keys of config.json's "config" before the scorer refactor; the experiment runner reads some of them
 CONFIG_KEYS = {"benchmark", "model", "embeddings", "languages", "candidate_text", "batch_size", "max_seq_length",
                "query_prefix", "passage_prefix", "precision", "device", "cache", "data_dir", "extra",
-               "perturb", "perturb_seed"}  # the robustness suite (issue 13)
+               "perturb", "perturb_seed"}  # the robustness suite
 
 
 def test_config_keys_unchanged():

@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from hybridbatch.data.training_pairs import TrainingPairs
+from hybridbatch.errors import HybridbatchError
 from hybridbatch.experiment.config import expand_grid, load_experiment, training_config
 from hybridbatch.experiment.layout import ExperimentFolder
-from hybridbatch.experiment.records import run_settings
+from hybridbatch.experiment.records import check_same_settings, run_settings
 from hybridbatch.experiment.reuse import reused_model, trained_languages
 from hybridbatch.outputs import write_json
 from hybridbatch.training.data import PreparedData
@@ -78,3 +81,21 @@ def test_a_subset_reuses_the_unrestricted_run_trained_on_exactly_its_languages(t
     card = ExperimentFolder(tmp_path / "a").run(plain.run_id).train.model_card
     card.write_text("# a model\n", encoding="utf-8")
     assert reused_model(counts, dataclasses.replace(by_k[3]), run_settings(counts, by_k[3])[1]) is None
+
+
+def test_a_comment_in_the_training_config_changes_no_run_but_a_value_does(tmp_path):
+    first = _grid(tmp_path, {"strategy": ["x-y"]})
+    (spec,) = expand_grid(first)
+    model = fake_trained_run(first, spec, ExperimentFolder(tmp_path / "a"))
+    train_yaml = tmp_path / "train.yaml"
+    train_yaml.write_text("# a comment edited later\n" + train_yaml.read_text(), encoding="utf-8")
+    second = dataclasses.replace(first, models_from=str(tmp_path / "a"))
+    now = run_settings(second, spec)[1]
+    assert now["train_config"].startswith("# a comment") and reused_model(second, spec, now) == model
+    folder = ExperimentFolder(tmp_path / "a").run(spec.run_id)
+    check_same_settings(folder, now)  # the run folder continues under the commented file
+    train_yaml.write_text(train_yaml.read_text().replace("model: default", "model: other"), encoding="utf-8")
+    changed = run_settings(second, spec)[1]
+    assert reused_model(second, spec, changed) is None
+    with pytest.raises(HybridbatchError, match="another train config"):
+        check_same_settings(folder, changed)

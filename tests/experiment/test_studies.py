@@ -1,4 +1,4 @@
-"""Issue 13's study machinery: the training-language axis (subset drawing, grid, recorded languages), the
+"""The studies' machinery: the training-language axis (subset drawing, grid, recorded languages), the
 language-count and robustness reports on fake finished runs, and a tiny end-to-end study grid."""
 
 from __future__ import annotations

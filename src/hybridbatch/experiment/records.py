@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.experiment.config import ExperimentConfig, RunSpec
 from hybridbatch.experiment.layout import RunFolder
@@ -28,6 +30,17 @@ def run_settings(cfg: ExperimentConfig, spec: RunSpec) -> tuple[dict[str, Any], 
     return extra, settings
 
 
+def same_setting(key: str, before: Any, now: Any) -> bool:
+    """Whether a recorded setting equals the current one; the training config is compared as parsed YAML, so a
+    comment edited in the file does not make its runs another run's."""
+    if key == "train_config" and isinstance(before, str) and isinstance(now, str):
+        try:
+            return yaml.safe_load(before) == yaml.safe_load(now)
+        except yaml.YAMLError:
+            return before == now
+    return before == now
+
+
 def check_same_settings(run: RunFolder, settings: dict[str, Any]) -> None:
     """A run folder is reused only by the same run: same training config text and overrides (a folder
     without run.json is new). Raises :class:`HybridbatchError` naming the folder otherwise."""
@@ -35,6 +48,6 @@ def check_same_settings(run: RunFolder, settings: dict[str, Any]) -> None:
     if before is None:
         return
     for key in SAME_RUN_KEYS:
-        if key in before and before[key] != settings[key]:
+        if key in before and not same_setting(key, before[key], settings[key]):
             raise HybridbatchError(f"this run was made with another {key.replace('_', ' ')}; use a new --out "
                                    "or remove the run folder", path=run.path)

@@ -1,4 +1,4 @@
-"""The domain study's report (issue 13): models trained on different training sets (``train`` in their
+"""The domain study's report: models trained on different training sets (``train`` in their
 evaluation record), evaluated on two or more benchmarks, side by side.
 
 One row per model label (training set × strategy, the base first), one column per headline measure of every

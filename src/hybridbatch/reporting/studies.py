@@ -1,4 +1,4 @@
-"""The study reports of issue 13, from finished evaluations (written into an experiment's ``summary/``):
+"""The study reports (language count, robustness, domain), from finished evaluations (written into an experiment's ``summary/``):
 
 * **language count** (runs with ``train_languages`` in their record): per strategy, training-language
   count k, and language group — *seen* = query languages in the run's training subset, *unseen* = the
