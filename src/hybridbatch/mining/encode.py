@@ -15,10 +15,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from hybridbatch.data.training_pairs import TrainingPairs
-from hybridbatch.encoding import Encoder, SentenceTransformerEncoder, encode_texts
-
-DISTILL_BATCH_SIZE = 64
-"""The batch size of ``distill_targets`` (not part of the identity; kept equal anyway)."""
+from hybridbatch.encoding import Encoder, encode_texts
+from hybridbatch.training.losses import targets_encoder
 
 
 @dataclass
@@ -33,12 +31,9 @@ class EncodedItems:
     identity: str
 
 
-def training_encoder(model, prompts: dict[str, str], precision: str, *, batch_size: int = DISTILL_BATCH_SIZE,
-                     show_progress: bool = True) -> SentenceTransformerEncoder:
-    """The encoder ``distill_targets`` builds for ``model`` (the same arguments, so the same identity)."""
-    return SentenceTransformerEncoder(model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
-                                      batch_size=batch_size, label="distillation targets", precision=precision,
-                                      show_progress=show_progress)
+def training_encoder(model, prompts: dict[str, str], precision: str, *, show_progress: bool = True):
+    """The distillation targets' encoder (:func:`hybridbatch.training.losses.targets_encoder`): same identity."""
+    return targets_encoder(model, prompts, precision, show_progress=show_progress)
 
 
 def encode_items(encoder: Encoder, pairs: TrainingPairs, *, cache: bool = True) -> EncodedItems:

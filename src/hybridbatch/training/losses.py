@@ -116,14 +116,22 @@ class DistillToBaseLoss(nn.Module):
         return self.base_loss.citation
 
 
+def targets_encoder(model, prompts: dict[str, str], precision: str, *, batch_size: int = 64,
+                    show_progress: bool = True) -> SentenceTransformerEncoder:
+    """The encoder of the distillation targets (and of mining, which so shares their cache entries): the
+    training prompts, ``precision``; batch size and progress bar are not part of its identity."""
+    return SentenceTransformerEncoder(model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
+                                      batch_size=batch_size, label="distillation targets", precision=precision,
+                                      show_progress=show_progress)
+
+
 def distill_targets(base_model, pairs, prompts: dict[str, str], *, precision: str = "auto",
                     batch_size: int = 64) -> DistillTargets:
     """The base model's vectors of every training item's query and passage (as trained on: prompts, context,
     the model's max length), through the embedding cache: computed once per base model and text."""
     import numpy as np
 
-    encoder = SentenceTransformerEncoder(base_model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
-                                         batch_size=batch_size, label="distillation targets", precision=precision)
+    encoder = targets_encoder(base_model, prompts, precision, batch_size=batch_size)
     queries = [it.query for ds in pairs.datasets for it in ds.items]
     passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
     Q, _ = encode_texts(encoder, queries, "query")
