@@ -97,5 +97,25 @@ def test_a_comment_in_the_training_config_changes_no_run_but_a_value_does(tmp_pa
     train_yaml.write_text(train_yaml.read_text().replace("model: default", "model: other"), encoding="utf-8")
     changed = run_settings(second, spec)[1]
     assert reused_model(second, spec, changed) is None
-    with pytest.raises(HybridbatchError, match="another train config"):
+    with pytest.raises(HybridbatchError, match="another training config"):
         check_same_settings(folder, changed)
+
+
+def test_a_setting_added_to_the_file_and_overridden_back_in_the_experiment_is_the_same_run(tmp_path):
+    first = _grid(tmp_path, {"strategy": ["x-y"]})
+    (spec,) = expand_grid(first)
+    model = fake_trained_run(first, spec, ExperimentFolder(tmp_path / "a"))
+    folder = ExperimentFolder(tmp_path / "a").run(spec.run_id)
+    train_yaml = tmp_path / "train.yaml"
+    train_yaml.write_text(train_yaml.read_text() + "negatives: {policy: same-language}\n"
+                          "training: {length_sorted: true}\n", encoding="utf-8")
+    moved = run_settings(first, spec)[1]  # the file now trains another run
+    with pytest.raises(HybridbatchError, match="another training config"):
+        check_same_settings(folder, moved)
+    back = dataclasses.replace(first, models_from=str(tmp_path / "a"),
+                               train_overrides={"negatives.policy": None, "length_sorted": False})
+    now = run_settings(back, spec)[1]
+    check_same_settings(folder, now)
+    assert reused_model(back, spec, now) == model
+    other_run = dict(now, run_overrides={"scale": 50.0})  # same training config, other run settings
+    assert reused_model(back, spec, other_run) is None

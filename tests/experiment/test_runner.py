@@ -78,7 +78,7 @@ def test_a_run_folder_is_not_reused_with_other_settings(tmp_path):
 
     write_json(tmp_path / "run.json", {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
     check_same_settings(RunFolder(tmp_path), {"train_config": "a: 1\n", "train_overrides": {"max_steps": 200}})
-    with pytest.raises(HybridbatchError, match="another train overrides"):
+    with pytest.raises(HybridbatchError, match="another training config"):
         check_same_settings(RunFolder(tmp_path), {"train_config": "a: 1\n", "train_overrides": {"max_steps": 80}})
 
 

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from hybridbatch.config import from_dict, to_dict
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.experiment.config import ExperimentConfig, RunSpec
 from hybridbatch.experiment.layout import RunFolder
+from hybridbatch.training.config import TrainConfig, apply_overrides
 
 SAME_RUN_KEYS = ("train_config", "train_overrides")
-"""run.json keys that must match for a run folder to be continued."""
-SAME_MODEL_KEYS = ("train_config", "train_overrides", "run_overrides")
-"""run.json keys that must match for another grid's trained model to be reused."""
+"""run.json keys that must match for a run folder to be continued (the first two as one resolved config)."""
 
 
 def run_settings(cfg: ExperimentConfig, spec: RunSpec) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -30,24 +31,40 @@ def run_settings(cfg: ExperimentConfig, spec: RunSpec) -> tuple[dict[str, Any], 
     return extra, settings
 
 
-def same_setting(key: str, before: Any, now: Any) -> bool:
-    """Whether a recorded setting equals the current one; the training config is compared as parsed YAML, so a
-    comment edited in the file does not make its runs another run's."""
-    if key == "train_config" and isinstance(before, str) and isinstance(now, str):
-        try:
-            return yaml.safe_load(before) == yaml.safe_load(now)
-        except yaml.YAMLError:
-            return before == now
-    return before == now
+def resolved_training(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The training config a record's ``train_config`` text and ``train_overrides`` resolve to, as plain data
+    with every default filled in; None when the text no longer reads as a training config."""
+    try:
+        raw = yaml.safe_load(record["train_config"])
+        config = apply_overrides(from_dict(TrainConfig, raw), record.get("train_overrides") or {})
+    except (HybridbatchError, yaml.YAMLError, KeyError, TypeError):
+        return None
+    return to_dict(config)
+
+
+def same_training(before: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Whether two records describe the same training config: equal once file and overrides are resolved, so
+    a comment edited in the file, or a value moved between the file and the experiment's overrides, makes no
+    other run (a shipped config that gains a setting stays the same run for an experiment that overrides it back
+    to what the run used). Records whose text no longer resolves compare as text and overrides."""
+    resolved = resolved_training(before), resolved_training(now)
+    if None not in resolved:
+        return resolved[0] == resolved[1]
+    return all(before.get(key) == now.get(key) for key in SAME_RUN_KEYS)
+
+
+def same_model_settings(before: Mapping[str, Any], now: Mapping[str, Any]) -> bool:
+    """Whether a trained model recorded with ``before`` is the model ``now`` asks for (same training config,
+    same run overrides)."""
+    return same_training(before, now) and before.get("run_overrides") == now.get("run_overrides")
 
 
 def check_same_settings(run: RunFolder, settings: dict[str, Any]) -> None:
-    """A run folder is reused only by the same run: same training config text and overrides (a folder
-    without run.json is new). Raises :class:`HybridbatchError` naming the folder otherwise."""
+    """A run folder is reused only by the same run: the same resolved training config (:func:`same_training`;
+    a folder without run.json is new). Raises :class:`HybridbatchError` naming the folder otherwise."""
     before = run.read_record()
-    if before is None:
+    if before is None or not any(key in before for key in SAME_RUN_KEYS):
         return
-    for key in SAME_RUN_KEYS:
-        if key in before and not same_setting(key, before[key], settings[key]):
-            raise HybridbatchError(f"this run was made with another {key.replace('_', ' ')}; use a new --out "
-                                   "or remove the run folder", path=run.path)
+    if not same_training(before, settings):
+        raise HybridbatchError("this run was made with another training config; use a new --out or remove the "
+                               "run folder", path=run.path)

@@ -21,7 +21,7 @@ from typing import Any
 
 from hybridbatch.experiment.config import ExperimentConfig, RunSpec, language_dataset_index, training_config
 from hybridbatch.experiment.layout import ExperimentFolder, RunFolder
-from hybridbatch.experiment.records import SAME_MODEL_KEYS, run_settings, same_setting
+from hybridbatch.experiment.records import run_settings, same_model_settings
 
 log = logging.getLogger(__name__)
 # a model card's training-data line (hybridbatch.training.model_card.model_card_section)
@@ -65,7 +65,7 @@ def _matching_model(other: RunFolder, settings: dict[str, Any]) -> Path | None:
     before = other.read_record() if model is not None else None
     if model is None or before is None:
         return None
-    same = all(same_setting(key, before.get(key), settings[key]) for key in SAME_MODEL_KEYS)
+    same = same_model_settings(before, settings)
     if not same:
         log.info("not reusing %s (trained with other settings)", model)
     return model.resolve() if same else None
