@@ -34,6 +34,10 @@ bf16 where it is native (see :mod:`hybridbatch.hardware`), else fp32."""
 PRECISIONS: tuple[str, ...] = typing.get_args(Precision)
 Device = Literal["auto", "cpu", "cuda"]
 """Where models run: auto = CUDA when present, else the CPU."""
+Backend = Literal["torch", "onnx", "openvino"]
+"""What runs an encoder's forward pass: torch, or an export of the torch model run by ONNX Runtime or OpenVINO
+(optional extras; see :mod:`hybridbatch.models.backends`)."""
+BACKENDS: tuple[str, ...] = typing.get_args(Backend)
 
 
 def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,

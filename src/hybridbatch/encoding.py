@@ -20,7 +20,13 @@ from typing import Literal, Protocol, runtime_checkable
 import numpy as np
 
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.hardware import resolve_precision
+from hybridbatch.models.backends import (
+    BackendModel,
+    check_backend,
+    load_backend,
+    require,
+    resolve_backend_precision,
+)
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint, tokenizer_signature
 from hybridbatch.settings import cache_dir
 
@@ -49,12 +55,25 @@ class SentenceTransformerEncoder:
     ``query`` / ``passage`` prompt if it has one, else no prefix. ``precision`` "bf16" (or "auto" where bf16 is native, see :mod:`hybridbatch.hardware`) runs the
     forward pass under CPU/GPU bfloat16 autocast (weights stay fp32; vectors are returned as fp32);
     it is part of the identity, so fp32 and bf16 vectors never share a cache.
+
+    ``backend`` "onnx" or "openvino" runs the forward pass on an export of ``model`` (made once per model
+    and package versions, see :mod:`hybridbatch.models.backends`) with the same prompts, tokenisation and
+    batch size, and the same output contract; its packages are checked here, the export is made at the
+    first encode. The backend is part of :attr:`identity` (so its vectors never share a cache with
+    torch's), not of :attr:`model_identity`. onnx runs fp32 only (``auto`` means fp32 there); openvino
+    runs fp32 as true f32 and bf16 with OpenVINO's bf16 inference precision.
     """
 
     def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
-                 batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "auto"):
+                 batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "auto",
+                 backend: str = "torch"):
         self.model = model
-        self.precision = resolve_precision(precision, "cuda" if str(model.device).startswith("cuda") else "cpu")
+        self.backend = check_backend(backend)
+        device = "cuda" if str(model.device).startswith("cuda") else "cpu"
+        self.precision = resolve_backend_precision(backend, precision, device)
+        if backend != "torch":
+            require(backend)  # fail before any work when the extra is missing
+        self._backend_model: BackendModel | None = None
         prompts = getattr(model, "prompts", {}) or {}
         self.query_prompt = query_prompt if query_prompt is not None else prompts.get("query", "")
         self.passage_prompt = passage_prompt if passage_prompt is not None else prompts.get("passage", "")
@@ -66,8 +85,9 @@ class SentenceTransformerEncoder:
 
     @property
     def model_identity(self) -> str:
-        """What the vectors depend on apart from precision: weights, tokenizer, prefixes, max length
-        (a search index records it, so vectors built in fp32 can be searched from a bf16 machine)."""
+        """What the vectors depend on apart from precision and backend: weights, tokenizer, prefixes, max length
+        (a search index records it, so vectors built in fp32 or with one backend can be searched from a bf16
+        machine or with another backend)."""
         parts = self._parts()
         parts[1] = tokenizer_signature(self.model)  # not the truncation state the tokenizer keeps after use
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
@@ -75,8 +95,9 @@ class SentenceTransformerEncoder:
     @property
     def identity(self) -> str:
         if self._identity is None:
-            # fp32 keeps its old identity (= model_identity), so existing caches stay valid
+            # torch fp32 keeps its old identity (= model_identity), so existing caches stay valid
             parts = self._parts() + ([] if self.precision == "fp32" else [self.precision])
+            parts += [] if self.backend == "torch" else [f"backend {self.backend}"]
             self._identity = hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
         return self._identity
 
@@ -93,14 +114,21 @@ class SentenceTransformerEncoder:
         return self._encode(texts, self.passage_prompt, "passages")
 
     def _encode(self, texts: Sequence[str], prompt: str, what: str) -> np.ndarray:
-        import torch
-
-        torch.set_num_threads(os.cpu_count() or 1)
         if not texts:
             dim = self.model.get_sentence_embedding_dimension()
             return np.zeros((0, dim or 0), dtype=np.float32)
         if self.show_progress:
-            log.info("encoding %d %s", len(texts), what)
+            log.info("encoding %d %s%s", len(texts), what, "" if self.backend == "torch" else f" ({self.backend})")
+        if self.backend != "torch":
+            if self._backend_model is None:
+                self._backend_model = load_backend(self.model, self.backend, self.precision,
+                                                   fingerprint=self._parts()[0])
+            vectors = self._backend_model.encode(list(texts), prompt, self.batch_size, self.show_progress)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+        import torch  # deferred: torch
+
+        torch.set_num_threads(os.cpu_count() or 1)
         # sentence-transformers sorts by length, batches and runs under torch.inference_mode.
         device_type = "cuda" if str(self.model.device).startswith("cuda") else "cpu"
         with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):

@@ -19,7 +19,8 @@ FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 # the keys of config.json's "config" before the scorer refactor; the experiment runner reads some of them
 CONFIG_KEYS = {"benchmark", "model", "embeddings", "languages", "candidate_text", "batch_size", "max_seq_length",
                "query_prefix", "passage_prefix", "precision", "device", "cache", "data_dir", "extra",
-               "perturb", "perturb_seed"}  # the robustness suite
+               "perturb", "perturb_seed",  # the robustness suite
+               "backend"}  # inference backends (hybridbatch.models.backends)
 
 
 def test_config_keys_unchanged():
@@ -28,6 +29,7 @@ def test_config_keys_unchanged():
 
 @pytest.mark.parametrize("change, message", [
     ({"precision": "fp16"}, "'precision' is 'fp16'; expected one of auto, fp32, bf16"),
+    ({"backend": "tensorrt"}, "'backend' is 'tensorrt'; expected one of torch, onnx, openvino"),
     ({"candidate_text": "context"}, "'candidate_text' is 'context'"),
     ({"batch_size": 0}, "'batch_size' is 0; must be >= 1"),
     ({"max_seq_length": 4}, "'max_seq_length' is 4; must be >= 8"),

@@ -8,7 +8,7 @@ import types
 import typing
 from typing import Any, Literal
 
-from hybridbatch.config import PRECISIONS, OverrideField, override_fields
+from hybridbatch.config import BACKENDS, PRECISIONS, OverrideField, override_fields
 
 
 def add_config_flags(parser: argparse.ArgumentParser, cls, *, aliases: dict[str, list[str]] | None = None,
@@ -91,10 +91,15 @@ def _nullable(kind):
 
 
 def add_hardware_flags(parser: argparse.ArgumentParser) -> None:
-    """``--precision`` and ``--device`` for commands that encode (evaluate, index, search, serve)."""
+    """``--precision``, ``--backend`` and ``--device`` for the commands that encode outside an evaluation config
+    (index, search, serve; ``evaluate`` takes the same flags from :class:`EvaluationSettings`' fields)."""
     parser.add_argument("--precision", choices=list(PRECISIONS), default="auto",
                         help="auto (default): bfloat16 autocast where bf16 is native (CUDA, CPUs with AVX512-BF16 "
                         "or AMX; 2.7x faster there), else fp32 (emulated bf16 was 2.9x slower); speed and drift in "
                         "docs/RESULTS.md")
+    parser.add_argument("--backend", choices=list(BACKENDS), default="torch",
+                        help="what runs the forward pass: torch (default), onnx (ONNX Runtime, fp32 only) or "
+                        "openvino (OpenVINO; fp32 as true f32), each an export of the torch model made once into "
+                        "the cache; optional extras: pip install 'hybridbatch[onnx]' / 'hybridbatch[openvino]'")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="auto (default): CUDA when present, else the CPU")

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     manifest = build_index(args.corpus, Path(args.out), model=args.model, add=args.add,
                            settings=None if args.add else settings, data_dir=args.data_dir, lang=args.lang,
                            batch_size=args.batch_size, precision=args.precision, device=args.device,
-                           cache=not args.no_cache)
+                           cache=not args.no_cache, backend=args.backend)
     last = manifest["corpora"][-1]
     langs = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
     print(f"{'added' if args.add else 'indexed'} {last['documents']} documents in {last['encode_seconds']:.1f} s "

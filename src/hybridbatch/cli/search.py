@@ -36,9 +36,9 @@ def run(args: argparse.Namespace) -> int:
     query, request = parse_request(args.query, args.k, args.lang, args.mode, args.per_lang,
                                    Limits(max_k=10_000, max_query_chars=100_000))
     read_manifest(args.index)  # a missing or corrupt index fails before any model load
-    encoder = open_encoder(args.model, precision=args.precision, device=args.device,
-                           show_progress=False) if args.model else None
-    searcher = Searcher(args.index, encoder, precision=args.precision, device=args.device)
+    encoder = open_encoder(args.model, precision=args.precision, device=args.device, show_progress=False,
+                           backend=args.backend) if args.model else None
+    searcher = Searcher(args.index, encoder, precision=args.precision, device=args.device, backend=args.backend)
     hits = searcher.search([query], request)[0]
     if args.json:
         print(json.dumps({"query": query, "hits": hits, "lang_mix": language_mix(hits)}, ensure_ascii=False, indent=1))

@@ -44,7 +44,8 @@ def run(args: argparse.Namespace) -> int:
         raise HybridbatchError(f"--max-wait-ms must be ≥ 0, got {args.max_wait_ms}")
     for folder in args.indexes:
         read_manifest(folder)  # fail on a bad index before loading any model
-    searchers = [Searcher(folder, precision=args.precision, device=args.device) for folder in args.indexes]
+    searchers = [Searcher(folder, precision=args.precision, device=args.device, backend=args.backend)
+                 for folder in args.indexes]
     if len(searchers) == 2 and searchers[0].name == searchers[1].name:
         searchers[1].name += " (2)"
     app = create_app(searchers, batching=not args.no_batching, max_batch=args.max_batch,

@@ -9,7 +9,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from hybridbatch.config import Device, Precision, check_fields, setting
+from hybridbatch.config import Backend, Device, Precision, check_fields, setting
 from hybridbatch.data.benchmark import CandidateText
 from hybridbatch.data.perturb import parse_perturbation
 from hybridbatch.errors import HybridbatchError
@@ -31,6 +31,10 @@ class EvaluationSettings:
     precision: Precision = setting("auto", help="fp32, bf16 (bfloat16 autocast) or auto: bf16 where it is "
                                    "native (CUDA, CPUs with AVX512-BF16/AMX), else fp32")
     device: Device = setting("auto", help="auto (CUDA when present) | cpu | cuda")
+    backend: Backend = setting("torch", help="what runs the forward pass: torch, onnx (ONNX Runtime, fp32 only) "
+                               "or openvino (OpenVINO; fp32 as true f32), each an export of the torch model made "
+                               "once into the cache (optional extras: pip install 'hybridbatch[onnx]' / "
+                               "'hybridbatch[openvino]'); its vectors have their own cache identity")
     cache: bool = setting(True, help="read and write the embedding cache")
     perturb: list[str] = setting(default_factory=list, help="also score with perturbed queries: NAME[:strength] "
                                  "(hybridbatch.data.perturb), e.g. char-noise:0.1, code-switch:0.5")

@@ -24,7 +24,8 @@ from hybridbatch.evaluation.config import EvaluationConfig
 from hybridbatch.evaluation.embeddings_file import load_embeddings
 from hybridbatch.evaluation.embeddings_file import save_embeddings as save
 from hybridbatch.evaluation.robustness import robustness_measures, run_perturbations
-from hybridbatch.hardware import resolve_device, resolve_precision
+from hybridbatch.hardware import resolve_device
+from hybridbatch.models.backends import resolve_backend_precision
 from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import atomic_dir, provenance, write_json
 from hybridbatch.scoring.scorer import Scorer
@@ -33,11 +34,13 @@ log = logging.getLogger(__name__)
 
 
 def resolve_hardware(cfg: EvaluationConfig) -> EvaluationConfig:
-    """A checked copy of ``cfg`` with ``device`` and ``precision`` resolved (auto → what runs here); the
-    resolved values are what config.json records and what the encoder identity contains."""
+    """A checked copy of ``cfg`` with ``device`` and ``precision`` resolved (auto → what runs here, for the
+    config's ``backend``: onnx runs fp32 only); the resolved values are what config.json records and what the
+    encoder identity contains."""
     cfg.validate()
     device = resolve_device(cfg.device)
-    return dataclasses.replace(cfg, device=device, precision=resolve_precision(cfg.precision, device))
+    return dataclasses.replace(cfg, device=device,
+                               precision=resolve_backend_precision(cfg.backend, cfg.precision, device))
 
 
 def build_encoder(cfg: EvaluationConfig):
@@ -45,7 +48,8 @@ def build_encoder(cfg: EvaluationConfig):
     model = load_model(cfg.model, max_seq_length=cfg.max_seq_length,
                        device="cuda" if cfg.device == "cuda" else "cpu")
     return SentenceTransformerEncoder(model, query_prompt=cfg.query_prefix, passage_prompt=cfg.passage_prefix,
-                                      batch_size=cfg.batch_size, label=cfg.model or "", precision=cfg.precision)
+                                      batch_size=cfg.batch_size, label=cfg.model or "", precision=cfg.precision,
+                                      backend=cfg.backend)
 
 
 def embed_benchmark(bench: Benchmark, cfg: EvaluationConfig, encoder=None) -> tuple[np.ndarray, np.ndarray,

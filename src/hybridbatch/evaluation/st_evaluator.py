@@ -28,7 +28,8 @@ class RetrievalEvaluator(SentenceEvaluator):
     Encoding goes through :func:`hybridbatch.encoding.encode_texts` without the embedding cache (the
     weights change between calls), with ``query_prompt`` / ``passage_prompt`` as in ``evaluate``'s
     ``--query-prefix`` / ``--passage-prefix`` (None = the model's own prompts). The model is put in eval
-    mode while encoding and restored afterwards.
+    mode while encoding and restored afterwards. It always encodes with the torch backend: the weights
+    change at every pass, and an ONNX or OpenVINO export per pass would cost more than it saves.
 
     Returns flat metrics: ``{measure.name: value}`` for every measure of the scorer, plus
     ``{primary.name}_{lang}`` for each query language the scorer breaks the primary measure down by;

@@ -14,10 +14,10 @@ from hybridbatch.experiment.config import ExperimentConfig
 from hybridbatch.experiment.layout import EvalFolder
 
 # evaluation settings that must match for a finished evaluation to be reused
-SAME_EVALUATION_KEYS = ("benchmark", "languages", "candidate_text", "max_seq_length", "precision", "perturb",
-                        "perturb_seed")
+SAME_EVALUATION_KEYS = ("benchmark", "languages", "candidate_text", "max_seq_length", "precision", "backend",
+                        "perturb", "perturb_seed")
 # what a config.json written before a key existed means by its absence
-STORED_DEFAULTS: dict[str, Any] = {"precision": "fp32", "perturb": [], "perturb_seed": 0}
+STORED_DEFAULTS: dict[str, Any] = {"precision": "fp32", "backend": "torch", "perturb": [], "perturb_seed": 0}
 
 
 def evaluation_config(cfg: ExperimentConfig, model: str, benchmark: str, extra: dict[str, Any]) -> EvaluationConfig:
@@ -66,5 +66,5 @@ def evaluate_in_memory(model: Any, name: str, cfg: ExperimentConfig, folders: di
         eval_cfg = evaluation_config(cfg, name, benchmark, extra)
         encoder = SentenceTransformerEncoder(model, query_prompt=eval_cfg.query_prefix,
                                              passage_prompt=eval_cfg.passage_prefix, batch_size=eval_cfg.batch_size,
-                                             label=name, precision=eval_cfg.precision)
+                                             label=name, precision=eval_cfg.precision, backend=eval_cfg.backend)
         run_evaluation(eval_cfg, folder.path, encoder=encoder)

@@ -43,11 +43,13 @@ def model_record(spec: str, encoder) -> dict:
 
 
 def open_encoder(spec: str, *, precision: str = "auto", device: str = "auto", batch_size: int = 64,
-                 show_progress: bool = True):
-    """Load the model named by ``spec`` and wrap it in the one encoder of :mod:`hybridbatch.encoding`."""
+                 show_progress: bool = True, backend: str = "torch"):
+    """Load the model named by ``spec`` and wrap it in the one encoder of :mod:`hybridbatch.encoding`
+    (``backend`` onnx or openvino: run by an export of the model; its ``model_identity`` stays the torch
+    model's, so an index built with one backend is searched with any other)."""
     model = load_model(spec, device=resolve_device(device))
     return SentenceTransformerEncoder(model, batch_size=batch_size, show_progress=show_progress,
-                                      label=spec, precision=precision)
+                                      label=spec, precision=precision, backend=backend)
 
 
 def check_model(manifest: dict, encoder, where: Path) -> None:
@@ -61,7 +63,8 @@ def check_model(manifest: dict, encoder, where: Path) -> None:
 
 def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool = False,
                 settings: IndexSettings | None = None, data_dir: Path | None = None, lang: str | None = None,
-                batch_size: int = 64, precision: str = "auto", device: str = "auto", cache: bool = True) -> dict:
+                batch_size: int = 64, precision: str = "auto", device: str = "auto", cache: bool = True,
+                backend: str = "torch") -> dict:
     """Encode ``corpus`` and write an index to ``out``; with ``add``, extend the index already there (its
     model; a different ``model`` is refused). Returns the manifest. ``out`` changes only on success."""
     out = check_output_dir(out, "--out")
@@ -81,7 +84,7 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
         _refuse_known_ids(out, docs)
 
     spec = model or (manifest["model"]["spec"] if manifest else "default")
-    encoder = open_encoder(spec, precision=precision, device=device, batch_size=batch_size)
+    encoder = open_encoder(spec, precision=precision, device=device, batch_size=batch_size, backend=backend)
     if manifest:
         check_model(manifest, encoder, out)
     started = time.perf_counter()
@@ -103,7 +106,7 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
             start = 0
         record_corpus(manifest, corpus, docs)
         manifest["corpora"][-1] |= {"encode_seconds": round(encode_s, 2), "texts_encoded": fresh,
-                                    "precision": encoder.precision,
+                                    "precision": encoder.precision, "backend": encoder.backend,
                                     "build_seconds": round(time.perf_counter() - started, 2)}
         write_index(tmp, manifest, index, docs, start)
     return manifest

@@ -40,18 +40,19 @@ class Request:
 class Searcher:
     """An opened index: FAISS vectors, language positions and the index's own encoder.
 
-    ``encoder`` defaults to the model recorded in the manifest; any encoder given must have the same
-    ``model_identity`` (weights, tokenizer, prompts, max length), else the search is refused.
+    ``encoder`` defaults to the model recorded in the manifest, run by ``backend``; any encoder given must have
+    the same ``model_identity`` (weights, tokenizer, prompts, max length: not precision nor backend), else the
+    search is refused.
     """
 
     def __init__(self, folder: str | Path, encoder=None, *, precision: str = "auto", device: str = "auto",
-                 batch_size: int = 64):
+                 batch_size: int = 64, backend: str = "torch"):
         self.folder = Path(folder)
         self.manifest = read_manifest(self.folder)
         self.index = load_faiss(self.folder, self.manifest)
         self.lang_of, self.positions = positions_by_language(self.folder)
         self.encoder = encoder or open_encoder(self.manifest["model"]["spec"], precision=precision, device=device,
-                                               batch_size=batch_size, show_progress=False)
+                                               batch_size=batch_size, show_progress=False, backend=backend)
         check_model(self.manifest, self.encoder, self.folder)
         self.name = self.folder.name
         self._selectors: dict[tuple[str, ...], object] = {}
