@@ -34,6 +34,10 @@ def test_shipped_configs_hold_the_paper_settings_and_the_recipe():
         assert (t.scale, t.distill_weight, t.select_metric, t.loss, t.precision) == (100.0, 10.0, "mo+mul", "mnrl",
                                                                                      "auto")
         assert t.max_seq_length == 128 and cfg.validation_fraction > 0
+        assert (t.max_steps, t.length_sorted) == (120, True)
+        n = cfg.negatives
+        assert (n.file, n.policy, n.per_query, n.range_min, n.range_max, n.margin) == (
+            None, "same-language", 4, 0, 200, 0.0)  # mined with the base model into the run folder
 
 
 @pytest.mark.parametrize("patch, message", [
