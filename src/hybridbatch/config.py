@@ -38,6 +38,10 @@ Backend = Literal["torch", "onnx", "openvino"]
 """What runs an encoder's forward pass: torch, or an export of the torch model run by ONNX Runtime or OpenVINO
 (optional extras; see :mod:`hybridbatch.models.backends`)."""
 BACKENDS: tuple[str, ...] = typing.get_args(Backend)
+EXPERIMENTAL_BACKENDS: tuple[str, ...] = ("onnx-int8-dynamic", "onnx-int8-static", "openvino-int8")
+"""int8 variants of the onnx / openvino exports (:mod:`hybridbatch.models.quantized_backends`), for measurement
+only (benchmarks/int8_drift.py, benchmarks/encode_speed.py): not offered by ``--backend`` nor accepted in
+configuration files until their full XQuAD-R drift from torch fp32 is within the project's rule."""
 
 
 def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,

@@ -19,6 +19,7 @@ from typing import Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from hybridbatch.config import EXPERIMENTAL_BACKENDS
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.models.backends import (
     BackendModel,
@@ -28,6 +29,7 @@ from hybridbatch.models.backends import (
     resolve_backend_precision,
 )
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint, tokenizer_signature
+from hybridbatch.models.quantized_backends import CALIBRATED, calibration_key, load_quantized
 from hybridbatch.settings import cache_dir
 
 log = logging.getLogger(__name__)
@@ -62,13 +64,21 @@ class SentenceTransformerEncoder:
     first encode. The backend is part of :attr:`identity` (so its vectors never share a cache with
     torch's), not of :attr:`model_identity`. onnx runs fp32 only (``auto`` means fp32 there); openvino
     runs fp32 as true f32 and bf16 with OpenVINO's bf16 inference precision.
+
+    The int8 variants of :data:`hybridbatch.config.EXPERIMENTAL_BACKENDS` (``onnx-int8-dynamic``,
+    ``onnx-int8-static``, ``openvino-int8``; measured only, see :mod:`hybridbatch.models.quantized_backends`) are
+    accepted here; the calibrated ones need ``calibration`` texts (whole inputs, prompts included), whose hash is
+    part of :attr:`identity`.
     """
 
     def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
                  batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "auto",
-                 backend: str = "torch"):
+                 backend: str = "torch", calibration: Sequence[str] | None = None):
         self.model = model
         self.backend = check_backend(backend)
+        self.calibration = list(calibration) if backend in CALIBRATED and calibration else None
+        if backend in CALIBRATED and not self.calibration:
+            raise HybridbatchError(f"backend {backend} needs calibration texts")
         device = "cuda" if str(model.device).startswith("cuda") else "cpu"
         self.precision = resolve_backend_precision(backend, precision, device)
         if backend != "torch":
@@ -98,6 +108,7 @@ class SentenceTransformerEncoder:
             # torch fp32 keeps its old identity (= model_identity), so existing caches stay valid
             parts = self._parts() + ([] if self.precision == "fp32" else [self.precision])
             parts += [] if self.backend == "torch" else [f"backend {self.backend}"]
+            parts += [calibration_key(self.calibration)] if self.calibration else []
             self._identity = hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
         return self._identity
 
@@ -106,6 +117,12 @@ class SentenceTransformerEncoder:
             self._part_cache = [model_fingerprint(self.model), tokenizer_fingerprint(self.model),
                                 repr(self.query_prompt), repr(self.passage_prompt), str(self.model.max_seq_length)]
         return list(self._part_cache)
+
+    def _load_backend(self) -> BackendModel:
+        if self.backend in EXPERIMENTAL_BACKENDS:
+            return load_quantized(self.model, self.backend, self.precision, calibration=self.calibration,
+                                  fingerprint=self._parts()[0])
+        return load_backend(self.model, self.backend, self.precision, fingerprint=self._parts()[0])
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self.query_prompt, "queries")
@@ -121,8 +138,7 @@ class SentenceTransformerEncoder:
             log.info("encoding %d %s%s", len(texts), what, "" if self.backend == "torch" else f" ({self.backend})")
         if self.backend != "torch":
             if self._backend_model is None:
-                self._backend_model = load_backend(self.model, self.backend, self.precision,
-                                                   fingerprint=self._parts()[0])
+                self._backend_model = self._load_backend()
             vectors = self._backend_model.encode(list(texts), prompt, self.batch_size, self.show_progress)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

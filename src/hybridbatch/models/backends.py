@@ -23,6 +23,9 @@ Contracts:
 * precision: ``onnx`` runs fp32 only (``auto`` means fp32, ``bf16`` is refused); ``openvino`` runs with
   ``INFERENCE_PRECISION_HINT`` f32 for fp32 (OpenVINO would otherwise choose bf16 on CPUs with AMX or
   AVX512-BF16) and bf16 for bf16, ``auto`` resolving as for torch (:func:`hybridbatch.hardware.resolve_precision`).
+* the int8 variants of :data:`hybridbatch.config.EXPERIMENTAL_BACKENDS` (made by
+  :mod:`hybridbatch.models.quantized_backends`) share the key, cache and loading here; they run in fp32 around
+  their int8 operations (``auto`` means fp32, ``bf16`` is refused) on the runtime their name starts with.
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from hybridbatch.config import BACKENDS
+from hybridbatch.config import BACKENDS, EXPERIMENTAL_BACKENDS
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.hardware import resolve_precision
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_signature
@@ -57,20 +60,34 @@ EXPORT_INFO = "export.json"
 ONNX_FILE = "model.onnx"
 OPENVINO_FILE = "openvino_model.xml"
 GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-MODULES = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "openvino": ("onnx", "onnxscript", "openvino")}
-"""Import names each backend needs (the ONNX exporter needs onnx and onnxscript in both)."""
+MODULES = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "openvino": ("onnx", "onnxscript", "openvino"),
+           "onnx-int8-dynamic": ("onnx", "onnxscript", "onnxruntime"),
+           "onnx-int8-static": ("onnx", "onnxscript", "onnxruntime"),
+           "openvino-int8": ("onnx", "onnxscript", "openvino", "nncf")}
+"""Import names each backend needs (the ONNX exporter needs onnx and onnxscript in all)."""
 DISTRIBUTIONS = {"onnx": ("torch", "transformers", "onnx", "onnxscript", "onnxruntime"),
-                 "openvino": ("torch", "transformers", "onnx", "onnxscript", "openvino")}
+                 "openvino": ("torch", "transformers", "onnx", "onnxscript", "openvino"),
+                 "onnx-int8-dynamic": ("torch", "transformers", "onnx", "onnxscript", "onnxruntime"),
+                 "onnx-int8-static": ("torch", "transformers", "onnx", "onnxscript", "onnxruntime"),
+                 "openvino-int8": ("torch", "transformers", "onnx", "onnxscript", "openvino", "nncf")}
+
+
+def runtime(backend: str) -> str:
+    """The runtime that runs ``backend``'s export: ``onnx`` (ONNX Runtime) or ``openvino`` (``onnx-int8-static``
+    → ``onnx``)."""
+    return backend.split("-", 1)[0]
 
 
 def install_hint(backend: str) -> str:
-    return f"pip install 'hybridbatch[{backend}]'"
+    return f"pip install 'hybridbatch[{runtime(backend)}]'"
 
 
 def check_backend(backend: str) -> str:
-    """``backend`` if it is one of :data:`hybridbatch.config.BACKENDS`, else a one-line error."""
-    if backend not in BACKENDS:
-        raise HybridbatchError(f"unknown backend {backend!r}; expected {', '.join(BACKENDS)}")
+    """``backend`` if it is one of :data:`hybridbatch.config.BACKENDS` or of the measured-only
+    :data:`hybridbatch.config.EXPERIMENTAL_BACKENDS`, else a one-line error."""
+    if backend not in BACKENDS and backend not in EXPERIMENTAL_BACKENDS:
+        raise HybridbatchError(f"unknown backend {backend!r}; expected {', '.join(BACKENDS)} (measured only: "
+                               f"{', '.join(EXPERIMENTAL_BACKENDS)})")
     return backend
 
 
@@ -103,9 +120,9 @@ def require(backend: str) -> None:
 
 def resolve_backend_precision(backend: str, precision: str, device: str) -> str:
     """The precision a backend runs in (fp32 or bf16) for ``precision`` auto|fp32|bf16 on ``device``."""
-    if check_backend(backend) == "onnx":
+    if check_backend(backend) == "onnx" or backend in EXPERIMENTAL_BACKENDS:
         if precision == "bf16":
-            raise HybridbatchError("backend onnx runs in fp32 only; use --precision fp32 or auto with it")
+            raise HybridbatchError(f"backend {backend} runs in fp32 only; use --precision fp32 or auto with it")
         return resolve_precision("fp32" if precision == "auto" else precision, device)
     return resolve_precision(precision, device)
 
@@ -134,16 +151,17 @@ def _architecture(model) -> str:
     return "|".join(parts)
 
 
-def export_key(model, backend: str, *, fingerprint: str | None = None) -> str:
-    """``<backend>-<hash>`` of everything an export depends on (see the module docstring)."""
+def export_key(model, backend: str, *, fingerprint: str | None = None, extra: str = "") -> str:
+    """``<backend>-<hash>`` of everything an export depends on (see the module docstring); ``extra``: what else
+    it depends on (a quantized variant's calibration texts)."""
     parts = [fingerprint or model_fingerprint(model), tokenizer_signature(model), str(model.max_seq_length),
              _architecture(model), backend, json.dumps(backend_versions(backend), sort_keys=True),
-             f"format {EXPORT_FORMAT}"]
+             f"format {EXPORT_FORMAT}"] + ([extra] if extra else [])
     return f"{backend}-{hashlib.sha256('|'.join(parts).encode()).hexdigest()[:24]}"
 
 
-def export_folder(model, backend: str, *, fingerprint: str | None = None) -> Path:
-    return cache_dir() / "backends" / export_key(model, backend, fingerprint=fingerprint)
+def export_folder(model, backend: str, *, fingerprint: str | None = None, extra: str = "") -> Path:
+    return cache_dir() / "backends" / export_key(model, backend, fingerprint=fingerprint, extra=extra)
 
 
 def _probe(model) -> tuple[list[str], dict[str, Any]]:
@@ -216,10 +234,12 @@ def _export_openvino(model, folder: Path) -> list[str]:
 EXPORTERS: dict[str, Callable[[Any, Path], list[str]]] = {"onnx": _export_onnx, "openvino": _export_openvino}
 
 
-def ensure_export(model, backend: str, *, fingerprint: str | None = None) -> Path:
-    """The export folder of ``model`` for ``backend``, exporting it first if it does not exist yet."""
+def ensure_export(model, backend: str, *, fingerprint: str | None = None, extra: str = "",
+                  exporter: Callable[[Any, Path], list[str]] | None = None) -> Path:
+    """The export folder of ``model`` for ``backend``, exporting it first (with ``exporter``, by default the
+    backend's own of :data:`EXPORTERS`) if it does not exist yet; ``extra`` as for :func:`export_key`."""
     require(backend)
-    folder = export_folder(model, backend, fingerprint=fingerprint)
+    folder = export_folder(model, backend, fingerprint=fingerprint, extra=extra)
     if (folder / EXPORT_INFO).is_file():
         return folder
     folder.parent.mkdir(parents=True, exist_ok=True)
@@ -227,7 +247,7 @@ def ensure_export(model, backend: str, *, fingerprint: str | None = None) -> Pat
     tmp.chmod(0o755)
     log.info("exporting the model for backend %s into %s (once per model and versions)", backend, folder)
     try:
-        names = EXPORTERS[backend](model, tmp)
+        names = (exporter or EXPORTERS[backend])(model, tmp)
         info = {"backend": backend, "inputs": names, "format": EXPORT_FORMAT, "versions": backend_versions(backend)}
         (tmp / EXPORT_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
         if folder.exists() and not (folder / EXPORT_INFO).is_file():
@@ -259,7 +279,7 @@ class BackendModel:
         self.model, self.backend, self.folder, self.precision = model, backend, folder, precision
         try:
             self.inputs: list[str] = json.loads((folder / EXPORT_INFO).read_text(encoding="utf-8"))["inputs"]
-            self._run = self._open_onnx() if backend == "onnx" else self._open_openvino()
+            self._run = self._open_onnx() if runtime(backend) == "onnx" else self._open_openvino()
         except Exception as exc:
             raise HybridbatchError(f"cannot load the {backend} export ({type(exc).__name__}); delete the folder "
                                    f"to export again, or check {install_hint(backend)}", path=folder) from exc
