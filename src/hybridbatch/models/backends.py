@@ -49,6 +49,7 @@ import numpy as np
 from hybridbatch.config import BACKENDS, EXPERIMENTAL_BACKENDS
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.hardware import resolve_precision
+from hybridbatch.models.batching import token_length_batches
 from hybridbatch.models.fingerprint import model_fingerprint, tokenizer_signature
 from hybridbatch.settings import cache_dir
 
@@ -299,13 +300,13 @@ class BackendModel:
         return lambda feeds: self.compiled.create_infer_request().infer(feeds)[0]
 
     def encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool) -> np.ndarray:
-        """Vectors of ``texts`` (``prompt`` prepended), longest texts first in batches of ``batch_size``."""
+        """Vectors of ``texts`` (``prompt`` prepended), longest texts first (in tokens) in batches of
+        ``batch_size``."""
         from tqdm.auto import tqdm  # deferred: tqdm
 
-        order = np.argsort([-len(t) for t in texts], kind="stable")
         rows: list[np.ndarray | None] = [None] * len(texts)
-        for start in tqdm(range(0, len(texts), batch_size), desc="Batches", disable=not show_progress):
-            chunk = order[start:start + batch_size]
+        for chunk in tqdm(token_length_batches(self.model, texts, prompt, batch_size), desc="Batches",
+                          disable=not show_progress):
             features = self.model.preprocess([texts[i] for i in chunk], prompt=prompt or None)
             feeds = {n: features[n].cpu().numpy().astype(np.int64) for n in self.inputs}
             for i, row in zip(chunk, np.asarray(self._run(feeds), dtype=np.float32)):
