@@ -25,6 +25,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from hybridbatch.models.batching import token_length_batches, token_lengths
+
 
 def encoder_shape(model) -> tuple[int, int, int]:
     """(hidden size d, FFN size d_ff, layers) of a sentence-transformers model's transformer (its HF config)."""
@@ -45,8 +47,7 @@ def training_step_flops(model, token_counts: Sequence[int]) -> float:
     return 3 * encoder_flops(model, token_counts)
 
 
-def token_counts(model, texts: Sequence[str], prompt: str | None = None, batch_size: int = 32,
-                 chunk: int = 256) -> dict:
+def token_counts(model, texts: Sequence[str], prompt: str | None = None, batch_size: int = 32) -> dict:
     """Tokens each text gets as ``model`` tokenises it (``prompt`` prepended, truncated at its max_seq_length),
     and the padded count when encoded in batches of ``batch_size`` sorted by token count, longest first (as
     hybridbatch's encoder batches, :mod:`hybridbatch.models.batching`), and sorted by characters (as
@@ -56,19 +57,17 @@ def token_counts(model, texts: Sequence[str], prompt: str | None = None, batch_s
     "padded": Σ padded_lengths, "padded_by_characters": the same Σ for character order}``, per-text lists in
     input order.
     """
-    lengths = np.zeros(len(texts), dtype=np.int64)
-    for start in range(0, len(texts), chunk):
-        features = model.preprocess(list(texts[start:start + chunk]), prompt=prompt or None)
-        lengths[start:start + chunk] = features["attention_mask"].sum(dim=1).cpu().numpy()
-    def padded_for(order: np.ndarray) -> np.ndarray:
+    lengths = token_lengths(model, texts, prompt)
+
+    def padded_for(batches: list[np.ndarray]) -> np.ndarray:
         padded = np.zeros_like(lengths)
-        for start in range(0, len(texts), batch_size):
-            batch = order[start:start + batch_size]
+        for batch in batches:
             padded[batch] = lengths[batch].max()
         return padded
 
-    padded = padded_for(np.argsort(-lengths, kind="stable"))
-    by_characters = padded_for(np.argsort([-len(t) for t in texts], kind="stable"))
+    padded = padded_for(token_length_batches(model, texts, prompt, batch_size))  # the encoder's own batches
+    by_characters = np.argsort([-len(t) for t in texts], kind="stable")
+    by_characters = padded_for([by_characters[i:i + batch_size] for i in range(0, len(texts), batch_size)])
     return {"lengths": lengths.tolist(), "padded_lengths": padded.tolist(), "useful": int(lengths.sum()),
             "padded": int(padded.sum()), "padded_by_characters": int(by_characters.sum())}
 
