@@ -22,7 +22,7 @@ would be every cycle spent on useful matmul), then on padded tokens.
 
     python benchmarks/train_step_speed.py [--steps 3] [--batch-size 100] [--precision fp32|bf16]
                                           [--overheads 64,256] [--threads N] [--attn sdpa|eager]
-                                          [--negatives-file FILE] [--cached 32]
+                                          [--negatives-file FILE] [--cached 32] [--profile]
 
 ``--negatives-file``: batches carry a mined negative per row (a third text column; a file of
 ``hybridbatch mine`` for the config). ``--cached N``: also time GradCache (cached MNRL, N rows per forward pass),
@@ -101,6 +101,28 @@ def real_batches(args) -> tuple[object, list, float]:
     return model, batches, t.scale
 
 
+MATMUL_OPS = ("aten::mm", "aten::addmm", "aten::bmm", "aten::baddbmm", "aten::matmul", "aten::linear")
+DROPOUT_OPS = ("aten::bernoulli_", "aten::bernoulli", "aten::native_dropout", "aten::rand", "aten::uniform_")
+
+
+def profile_step(model, loss_fn, batch, precision: str) -> dict[str, float]:
+    """Self CPU seconds of one forward + loss + backward, grouped: matrix products, dropout masks, the rest."""
+    from torch.profiler import ProfilerActivity, profile
+
+    features, labels = batch
+    model.zero_grad(set_to_none=True)
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        with autocast(precision):
+            loss = loss_fn([dict(f) for f in features], labels)
+        loss.backward()
+    groups = {"matrix products": 0.0, "dropout masks": 0.0, "the rest": 0.0}
+    for event in prof.key_averages():
+        group = ("matrix products" if event.key in MATMUL_OPS else
+                 "dropout masks" if event.key in DROPOUT_OPS else "the rest")
+        groups[group] += event.self_cpu_time_total / 1e6
+    return groups
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", default=str(REPO / "configs" / "mlqa-to-xquad.yaml"))
@@ -118,6 +140,8 @@ def main() -> None:
     parser.add_argument("--cached", type=int, help="also time cached MNRL with this mini-batch size")
     parser.add_argument("--no-padded", action="store_true", help="leave out today's padded step (it does not fit "
                         "in memory at batch 256 with negatives on 24 GB); ratios are then to the first variant")
+    parser.add_argument("--profile", action="store_true", help="also profile one step of the last variant and "
+                        "print where its time goes (matrix products, dropout masks, the rest)")
     parser.add_argument("--out", help="also write the numbers as JSON")
     args = parser.parse_args()
 
@@ -195,6 +219,11 @@ def main() -> None:
               f"{statistics.mean(k[0] for k in kernel[n][1:]):.2f} s/step, "
               f"{statistics.mean(k[1] for k in kernel[n][1:]) / 1e3:.0f}k page faults/step; "
               f"max |loss - {ref} loss| {drift:.1e} (dropout draws differ)")
+    profile = profile_step(model, variants[names[-1]], batches[-1], args.precision) if args.profile else None
+    if profile:
+        total = sum(profile.values())
+        print(f"profile of one {names[-1]} step (self CPU time by operator group): " + ", ".join(
+            f"{k} {v:.2f} s ({100 * v / total:.0f}%)" for k, v in profile.items()))
     if args.out:
         Path(args.out).write_text(json.dumps({"medians": medians, "times": times, "tokens": mean, "peak": peak,
                                               "flops": flops, "bound": bound, "flops_padded": flops_padded,
@@ -205,7 +234,8 @@ def main() -> None:
                                               "cpu_flags": cpu_flags(),
                                               "precision": args.precision, "batch_size": args.batch_size,
                                               "columns": len(batches[0][0]),
-                                              "negatives_file": args.negatives_file}, indent=2) + "\n")
+                                              "negatives_file": args.negatives_file,
+                                              "profile_seconds": profile}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

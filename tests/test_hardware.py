@@ -43,7 +43,22 @@ def test_cpu_flags_reads_this_machine(monkeypatch):
     flags = READ_CPU_FLAGS()
     assert isinstance(flags, frozenset)
     monkeypatch.setattr(hardware, "cpu_flags", READ_CPU_FLAGS)
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA", raising=False)
     assert hardware.cpu_has_native_bf16() == any(f in flags for f in ("avx512_bf16", "amx_bf16"))
+
+
+def test_a_onednn_isa_cap_below_bf16_means_no_native_bf16(monkeypatch):
+    amx = frozenset({"avx2", "avx512f", "avx512_bf16", "amx_bf16"})
+    assert hardware.cpu_has_native_bf16(amx, isa_cap="AVX512_CORE_AMX")
+    assert hardware.cpu_has_native_bf16(amx, isa_cap="avx512_core_bf16")
+    assert not hardware.cpu_has_native_bf16(amx, isa_cap="AVX2")
+    assert not hardware.cpu_has_native_bf16(amx, isa_cap="AVX512_CORE_VNNI")
+    assert not hardware.cpu_has_native_bf16(frozenset({"avx2"}), isa_cap="ALL")
+    monkeypatch.setenv("ONEDNN_MAX_CPU_ISA", "AVX2")
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: amx)
+    assert hardware.resolve_precision("auto", "cpu") == "fp32"
+    monkeypatch.delenv("ONEDNN_MAX_CPU_ISA")
+    assert hardware.resolve_precision("auto", "cpu") == "bf16"
 
 
 def test_evaluation_and_training_record_the_resolved_choice(monkeypatch, tmp_path):
