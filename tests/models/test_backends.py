@@ -171,6 +171,22 @@ def test_a_failed_export_is_a_one_line_error_and_leaves_nothing(tiny_model, monk
     assert list((backends.export_folder(tiny_model, "onnx").parent).iterdir()) == []
 
 
+def test_an_export_the_runtime_cannot_load_is_a_one_line_error_with_its_reason(tiny_model, fake_exports,
+                                                                                 monkeypatch):
+    folder = backends.ensure_export(tiny_model, "openvino")
+
+    def refuse(self):
+        raise RuntimeError("Exception from core.cpp:117:\nSupported primitive descriptors list is empty for node: "
+                           "Softmax\n\n")
+
+    monkeypatch.setattr(backends.BackendModel, "_open_openvino", refuse)
+    with pytest.raises(HybridbatchError) as caught:
+        backends.BackendModel(tiny_model, "openvino", folder, "bf16")
+    message = str(caught.value)
+    assert "\n" not in message and str(folder) in message and "precision bf16" in message
+    assert "Supported primitive descriptors list is empty for node: Softmax" in message
+
+
 def test_identity_differs_per_backend_and_torch_identity_is_unchanged(tiny_model, monkeypatch):
     import hybridbatch.encoding as encoding
 

@@ -282,8 +282,10 @@ class BackendModel:
             self.inputs: list[str] = json.loads((folder / EXPORT_INFO).read_text(encoding="utf-8"))["inputs"]
             self._run = self._open_onnx() if runtime(backend) == "onnx" else self._open_openvino()
         except Exception as exc:
-            raise HybridbatchError(f"cannot load the {backend} export ({type(exc).__name__}); delete the folder "
-                                   f"to export again, or check {install_hint(backend)}", path=folder) from exc
+            reason = next((line.strip() for line in reversed(str(exc).splitlines()) if line.strip()), "")
+            raise HybridbatchError(f"cannot load the {backend} export at precision {precision} ({type(exc).__name__}"
+                                   f"{': ' + reason[:200] if reason else ''}); delete the folder to export again, "
+                                   f"or check {install_hint(backend)}", path=folder) from exc
 
     def _open_onnx(self) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
         import onnxruntime  # deferred: onnxruntime
