@@ -9,6 +9,7 @@ import pytest
 
 from hybridbatch.scoring.metrics import (
     average_precision,
+    columnwise_nanmean,
     ndcg_at_k,
     order_by_rule,
     ranks_by_rule,
@@ -127,3 +128,16 @@ def test_against_ranx():
     np.testing.assert_allclose(recall_at_k(R, n_rel, 10)[idx], oracle["recall@10"], atol=1e-6)
     np.testing.assert_allclose(ndcg_at_k(R, G, G, 10)[idx], oracle["ndcg@10"], atol=1e-6)
     np.testing.assert_allclose(reciprocal_rank(R, n_rel, 10)[idx], oracle["mrr@10"], atol=1e-6)
+
+
+def test_columnwise_nanmean_skips_nan_and_keeps_all_nan_columns_undefined():
+    import warnings
+
+    a = np.array([1.0, np.nan, np.nan, 4.0])
+    b = np.array([3.0, 2.0, np.nan, np.nan])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = columnwise_nanmean([a, b])
+    np.testing.assert_array_equal(got[[0, 1, 3]], [2.0, 2.0, 4.0])
+    assert np.isnan(got[2])
+    np.testing.assert_array_equal(columnwise_nanmean([a]), a)

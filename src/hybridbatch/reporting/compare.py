@@ -33,6 +33,7 @@ from hybridbatch.reporting.records import (
     read_per_query,
 )
 from hybridbatch.reporting.significance import paired_randomization_test
+from hybridbatch.scoring.metrics import columnwise_nanmean
 
 
 def summary_tables(records: list[EvalRecord]) -> tuple[str, dict[str, Any]]:
@@ -102,7 +103,7 @@ def significance_table(records: list[EvalRecord], n_resamples: int = 10_000) -> 
     for bench, by_label in group_records(records).items():
         scorer = benchmark_scorer(bench, by_label)
         keys = [(m.per_query, m.title) for m in scorer.measures if m.per_query]
-        averaged = {label: {k: np.nanmean(np.stack([r.per_query[k] for r in recs]), axis=0)
+        averaged = {label: {k: columnwise_nanmean([r.per_query[k] for r in recs])
                             for k, _ in keys if all(k in r.per_query for r in recs)}
                     for label, recs in by_label.items()}
         for a, b in itertools.combinations(by_label, 2):

@@ -24,6 +24,7 @@ from hybridbatch.evaluation.robustness import folder_name
 from hybridbatch.render.tables import fmt, markdown_table
 from hybridbatch.reporting.records import EvalRecord, read_per_query
 from hybridbatch.reporting.significance import paired_randomization_test
+from hybridbatch.scoring.metrics import columnwise_nanmean
 
 
 def drop_measures(record: EvalRecord) -> list[tuple[str, str]]:
@@ -67,7 +68,7 @@ def drop_tests(records: list[EvalRecord], n_resamples: int = 10_000) -> list[dic
             for label, recs in by_label.items():
                 drops = [per_query_drops(r, pert) for r in recs]
                 if all(d is not None for d in drops):
-                    mean_drops[label] = {k: np.nanmean(np.stack([d[k] for d in drops]), axis=0)
+                    mean_drops[label] = {k: columnwise_nanmean([d[k] for d in drops])
                                          for k in drops[0] if all(k in d for d in drops)}
             first = next(r for recs in by_label.values() for r in recs)
             for a, b in itertools.combinations(mean_drops, 2):
