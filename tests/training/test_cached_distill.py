@@ -33,7 +33,7 @@ def _targets(n_rows: int, dim: int, seed: int = 0) -> DistillTargets:
 def test_gradcache_with_the_regulariser_equals_plain_mnrl_with_it(model, negatives, distance):
     n = 12
     features = _features(model, _columns(n, negatives=negatives, seed=7))
-    targets = _targets(n, model.get_sentence_embedding_dimension())
+    targets = _targets(n, model.get_embedding_dimension())
     labels = torch.arange(n)
     plain = DistillToBaseLoss(MultipleNegativesRankingLoss(model, scale=20.0), targets, weight=3.0, distance=distance)
     cached = CachedDistillLoss(model, targets, weight=3.0, distance=distance, scale=20.0, mini_batch_size=3)
@@ -46,7 +46,7 @@ def test_gradcache_with_the_regulariser_equals_plain_mnrl_with_it(model, negativ
 
 def test_the_regulariser_needs_row_labels_and_a_known_distance(model):
     features = _features(model, _columns(4))
-    targets = _targets(4, model.get_sentence_embedding_dimension())
+    targets = _targets(4, model.get_embedding_dimension())
     with pytest.raises(HybridbatchError, match="unknown distill distance"):
         CachedDistillLoss(model, targets, weight=1.0, distance="l1")
     with pytest.raises(HybridbatchError, match="needs each row's index"):
