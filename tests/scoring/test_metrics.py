@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -131,8 +132,6 @@ def test_against_ranx():
 
 
 def test_columnwise_nanmean_skips_nan_and_keeps_all_nan_columns_undefined():
-    import warnings
-
     a = np.array([1.0, np.nan, np.nan, 4.0])
     b = np.array([3.0, 2.0, np.nan, np.nan])
     with warnings.catch_warnings():

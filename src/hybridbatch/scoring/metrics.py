@@ -98,9 +98,7 @@ def columnwise_nanmean(arrays: list[np.ndarray]) -> np.ndarray:
     """Element-wise mean of equally shaped arrays over the non-NaN entries; NaN where all are NaN (no warning)."""
     stacked = np.stack([np.asarray(a, dtype=np.float64) for a in arrays])
     counts = (~np.isnan(stacked)).sum(axis=0)
-    sums = np.nansum(stacked, axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
 
 
 def nanmean(values: np.ndarray) -> float | None:
