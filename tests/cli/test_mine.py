@@ -10,8 +10,9 @@ import pytest
 
 from hybridbatch.cli import main
 from hybridbatch.data.negatives import ItemTable, read_negatives
+from hybridbatch.errors import HybridbatchError
 from hybridbatch.mining.command import MineRequest, run_mine
-from hybridbatch.training.config import load_config
+from hybridbatch.training.config import apply_overrides, load_config
 from hybridbatch.training.data import prepare_data
 from tests.training.helpers import toy_items, write_config, write_jsonl
 
@@ -92,6 +93,22 @@ def test_random_sampling_is_deterministic_for_a_seed(tmp_path, mock_encoder):
         run_mine(MineRequest(str(cfg), out=files[-1], policy="any", sampling="random", seed=seed, range_max=50),
                  encoder=mock_encoder)
     assert files[0].read_bytes() == files[1].read_bytes() != files[2].read_bytes()
+
+
+def test_seed_is_the_runs_seed_so_the_file_fits_that_runs_split(tmp_path, mock_encoder):
+    cfg = _config(tmp_path)  # the config's seed is 3
+    out = tmp_path / "seed7.jsonl"
+    run_mine(MineRequest(str(cfg), out=out, seed=7), encoder=mock_encoder)
+    header, records = _lines(out)
+    assert header["seed"] == 7 and header["training"]["seed"] == 7
+    seed7 = prepare_data(apply_overrides(load_config(cfg), {"seed": 7}))
+    seed3 = prepare_data(load_config(cfg))
+    read = read_negatives(out, seed7.train, "same-language")
+    assert read.n_negatives == sum(len(r["negatives"]) for r in records) > 0
+    mined = {(r["dataset"], r["query_id"]) for r in records}
+    assert mined != {ItemTable(seed3.train).name_of(i) for i in range(len(ItemTable(seed3.train)))}
+    with pytest.raises(HybridbatchError, match="another seed's validation split"):
+        read_negatives(out, seed3.train, "same-language")
 
 
 @pytest.mark.parametrize("args, message", [

@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--sampling", choices=SAMPLINGS, default=DEFAULTS.sampling,
                    help="top: the best ranked eligible candidates; random: drawn among them, seeded "
                    "(default: %(default)s)")
-    p.add_argument("--seed", type=int, help="seed of random sampling (default: the config's seed)")
+    p.add_argument("--seed", type=int,
+                   help="the run's seed, as 'hybridbatch train --seed': it decides the validation split, so mine "
+                   "with the seed you will train with; also seeds random sampling (default: the config's seed)")
     p.add_argument("--precision", choices=PRECISIONS,
                    help="encoding precision (default: the config's training.precision, as training resolves it)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")

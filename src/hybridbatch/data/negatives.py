@@ -311,7 +311,8 @@ def _lookup(table: ItemTable, dataset: str, iid: str, lang: str, path: Path, rec
     index = ids.get(iid)
     if index is None:
         raise HybridbatchError(f"{what} id {iid!r} is not a training item of dataset {dataset!r} (not in the "
-                               "training split, or another training config)", path=path, record=record)
+                               "training split: mined for another training config, or another seed's validation "
+                               "split?)", path=path, record=record)
     if table.lang[index] != lang:
         raise HybridbatchError(f"{what} id {iid!r} has language {table.lang[index]!r}, but 'lang' says {lang!r}",
                                path=path, record=record)

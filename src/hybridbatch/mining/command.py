@@ -68,8 +68,7 @@ def run_mine(request: MineRequest, *, encoder=None) -> str:
         return check_summary(mined, data.train)
     settings = MiningSettings(policy=request.policy or "same-language", per_query=request.per_query,
                               range_min=request.range_min, range_max=request.range_max, margin=request.margin,
-                              sampling=request.sampling,
-                              seed=config.seed if request.seed is None else request.seed).validate()
+                              sampling=request.sampling, seed=config.seed).validate()
     out = check_output_file(request.out, "--out")
     return mine_config(config, out, settings, data_dir=request.data_dir, config_label=str(request.config),
                        encoder=encoder)
@@ -108,6 +107,8 @@ def resolve_config(request: MineRequest) -> TrainConfig:
         overrides["model"] = request.model
     if request.precision is not None:
         overrides["training.precision"] = request.precision
+    if request.seed is not None:  # the run's seed: the validation split depends on it
+        overrides["seed"] = request.seed
     if overrides:
         config = apply_overrides(config, overrides, source="command line")
     from hybridbatch.training.trainer import resolve_hardware  # deferred: torch
