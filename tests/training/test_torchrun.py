@@ -82,10 +82,13 @@ def test_two_processes_train_the_one_process_step_split_in_two(tmp_path, tiny_mo
     assert [m for _, m in steps] == pytest.approx([v["metrics"]["val_mo+mul"] for v in _validation(single)], abs=1e-6)
     a, b = load_file(ddp / "model" / "model.safetensors"), load_file(single / "model" / "model.safetensors")
     start = load_file(next(model.rglob("model.safetensors")))
-    moved = max(float(np.abs(b[k] - start[k]).max()) for k in b if k in start)
+    moved = np.sqrt(sum(float(np.square(b[k] - start[k]).sum()) for k in b if k in start))
+    apart = np.sqrt(sum(float(np.square(a[k] - b[k]).sum()) for k in a))
     # AdamW divides by sqrt(v): where a gradient is ~0 its update is sensitive to the last bits of the (gathered,
-    # all-reduced) gradient, so compare the difference with how far training moved the weights (lr 1e-3, 8 steps)
-    assert max(float(np.abs(a[k] - b[k]).max()) for k in a) < 1e-2 * moved
+    # all-reduced) gradient, so single weights may differ by a visible share of their step (up to 1.1 % of the largest
+    # move seen on a busy machine, where MKL may run on fewer threads); over all weights the two runs must agree to
+    # 0.1 % of how far training moved them (lr 1e-3, 8 steps). A step that is not the one-process step is off by O(1).
+    assert apart < 1e-3 * moved
     state = json.loads((ddp / "checkpoints" / "checkpoint-4" / "trainer_state.json").read_text())
     assert state["train_batch_size"] == 4  # per rank: the equal losses are two ranks' halves of each step
     assert state["best_model_checkpoint"] in (str(ddp / "checkpoints" / "checkpoint-2"), str(ddp / "checkpoints" / "checkpoint-4"))
