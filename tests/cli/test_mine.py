@@ -106,7 +106,8 @@ def test_seed_is_the_runs_seed_so_the_file_fits_that_runs_split(tmp_path, mock_e
     read = read_negatives(out, seed7.train, "same-language")
     assert read.n_negatives == sum(len(r["negatives"]) for r in records) > 0
     mined = {(r["dataset"], r["query_id"]) for r in records}
-    assert mined != {ItemTable(seed3.train).name_of(i) for i in range(len(ItemTable(seed3.train)))}
+    table3 = ItemTable(seed3.train)
+    assert mined != {table3.name_of(i) for i in range(len(table3))}
     with pytest.raises(HybridbatchError, match="another seed's validation split"):
         read_negatives(out, seed3.train, "same-language")
 
