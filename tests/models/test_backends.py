@@ -113,6 +113,28 @@ def test_openvino_fp32_is_true_f32_and_bf16_uses_the_bf16_hint(tiny_model, monke
         assert "bfloat16" in str(fast._backend_model.compiled.get_property("INFERENCE_PRECISION_HINT"))
 
 
+def test_openvino_converts_without_onnx_and_keeps_input_order_across_its_streams(tiny_model, tmp_path, monkeypatch):
+    needs("openvino")
+    monkeypatch.setenv("HYBRIDBATCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(sys.modules, "onnx", None)  # OpenVINO converts the torch model itself
+    monkeypatch.setitem(sys.modules, "onnxscript", None)
+    queries, _ = torch_vectors(tiny_model)
+    encoder = SentenceTransformerEncoder(tiny_model, query_prompt="query: ", show_progress=False, batch_size=1,
+                                         backend="openvino", precision="fp32")
+    many = TEXTS * 5  # 30 batches of one, in flight on every infer request of the queue
+    assert_close(encoder.encode_queries(many), np.concatenate([queries] * 5))
+    compiled = encoder._backend_model.compiled
+    assert str(compiled.get_property("PERFORMANCE_HINT")) == "THROUGHPUT"
+    assert not list(backends.export_folder(tiny_model, "openvino").glob("*.onnx*"))
+
+
+def test_the_int8_variant_names_nncf_when_it_is_missing(tiny_model, monkeypatch):
+    needs("openvino")
+    monkeypatch.setitem(sys.modules, "nncf", None)
+    with pytest.raises(HybridbatchError, match=r"pip install 'hybridbatch\[openvino\]' nncf"):
+        backends.require("openvino-int8")
+
+
 def test_the_export_is_made_once_and_then_reused(tiny_model, tiny_model_dir, monkeypatch):
     needs("onnx")
     calls = []

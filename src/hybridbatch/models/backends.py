@@ -4,11 +4,11 @@ sentence-transformers' own ``backend="onnx"`` / ``"openvino"`` load through Opti
 releases on the package index do not import with transformers 5.x (optimum-onnx 0.1.0 requires
 transformers < 4.58 and imports ``transformers.modeling_utils.get_parameter_dtype``, gone in 5.x;
 optimum-intel 2.2.0 requires transformers < 5.6 and imports a Qwen2-VL class that 5.25 no longer has).
-So the export is made here, from the in-memory torch model: torch's ONNX exporter traces the model's
-whole forward pass (transformer, pooling, normalisation) into one graph from token ids to the sentence
-embedding. ``onnx`` runs that graph with ONNX Runtime; ``openvino`` converts it with the OpenVINO runtime
-(``read_model``/``save_model``; OpenVINO is imported with its usage telemetry off, see
-:func:`import_openvino`) and runs it there. Tokenisation and prompts stay the torch model's own
+So the export is made here, from the in-memory torch model: its whole forward pass (transformer, pooling,
+normalisation) becomes one graph from token ids to the sentence embedding. ``onnx`` traces it with torch's ONNX
+exporter and runs it with ONNX Runtime; ``openvino`` converts it with OpenVINO's own PyTorch front end
+(``convert_model``; OpenVINO is imported with its usage telemetry off, see :func:`import_openvino`) and runs it
+with the ``THROUGHPUT`` hint: one stream per group of cores, batches in flight on all streams at once. Tokenisation and prompts stay the torch model's own
 (``model.preprocess``), so a backend sees the very token ids torch sees, and the torch model stays the
 identity of the vectors.
 
@@ -39,7 +39,7 @@ import shutil
 import sys
 import tempfile
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -55,22 +55,23 @@ from hybridbatch.settings import cache_dir
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 """Raise when the exported files change (graph inputs or outputs, file names, export options)."""
 EXPORT_INFO = "export.json"
 ONNX_FILE = "model.onnx"
 OPENVINO_FILE = "openvino_model.xml"
 GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-MODULES = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "openvino": ("onnx", "onnxscript", "openvino"),
+MODULES = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "openvino": ("openvino",),
            "onnx-int8-dynamic": ("onnx", "onnxscript", "onnxruntime"),
            "onnx-int8-static": ("onnx", "onnxscript", "onnxruntime"),
-           "openvino-int8": ("onnx", "onnxscript", "openvino", "nncf")}
-"""Import names each backend needs (the ONNX exporter needs onnx and onnxscript in all)."""
+           "openvino-int8": ("openvino", "nncf")}
+"""Import names each backend needs (torch's ONNX exporter needs onnx and onnxscript; OpenVINO converts the torch
+model itself)."""
 DISTRIBUTIONS = {"onnx": ("torch", "transformers", "onnx", "onnxscript", "onnxruntime"),
-                 "openvino": ("torch", "transformers", "onnx", "onnxscript", "openvino"),
+                 "openvino": ("torch", "transformers", "openvino"),
                  "onnx-int8-dynamic": ("torch", "transformers", "onnx", "onnxscript", "onnxruntime"),
                  "onnx-int8-static": ("torch", "transformers", "onnx", "onnxscript", "onnxruntime"),
-                 "openvino-int8": ("torch", "transformers", "onnx", "onnxscript", "openvino", "nncf")}
+                 "openvino-int8": ("torch", "transformers", "openvino", "nncf")}
 
 
 def runtime(backend: str) -> str:
@@ -80,7 +81,9 @@ def runtime(backend: str) -> str:
 
 
 def install_hint(backend: str) -> str:
-    return f"pip install 'hybridbatch[{runtime(backend)}]'"
+    """What to install for ``backend`` (the measured-only ``openvino-int8`` also needs nncf)."""
+    extra = f"pip install 'hybridbatch[{runtime(backend)}]'"
+    return extra + " nncf" if backend == "openvino-int8" else extra
 
 
 def check_backend(backend: str) -> str:
@@ -174,8 +177,9 @@ def _probe(model) -> tuple[list[str], dict[str, Any]]:
     return names, features
 
 
-def _export_onnx(model, folder: Path) -> list[str]:
-    """Trace ``model``'s forward pass (token ids → sentence embedding) into ``folder/model.onnx``."""
+def _sentence_graph(model):
+    """``model``'s forward pass (token tensors → sentence embedding) as a module an exporter can trace, with the
+    graph input names and example features; refuses what the backends cannot run."""
     import torch  # deferred: torch
 
     class SentenceGraph(torch.nn.Module):
@@ -197,23 +201,26 @@ def _export_onnx(model, folder: Path) -> list[str]:
         raise HybridbatchError("backends cannot export a model whose pooling leaves out the prompt "
                                "(include_prompt=False); use --backend torch")
     names, features = _probe(model)
-    batch = torch.export.Dim("batch")
-    sequence = torch.export.Dim("sequence", max=model.max_seq_length) if model.max_seq_length else torch.export.Dim(
-        "sequence")
+    return SentenceGraph(), names, features
+
+
+def _traced(model, trace: Callable[[Any, list[str], dict[str, Any]], None]) -> list[str]:
+    """Run ``trace(graph, names, features)`` on the model in eval mode without gradients and with the exporters'
+    notes silenced; returns the graph input names."""
+    import torch  # deferred: torch
+
+    graph, names, features = _sentence_graph(model)
     was_training = model.training
     model.eval()
-    quiet = [logging.getLogger(name) for name in ("onnx_ir", "onnxscript", "torch.onnx",
+    quiet = [logging.getLogger(name) for name in ("onnx_ir", "onnxscript", "torch.onnx", "transformers",
                                                   "torch.onnx._internal.exporter._registration")]
     levels = [logger.level for logger in quiet]
     try:
         for logger in quiet:
             logger.setLevel(logging.ERROR)
         with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's notes on dynamic axes and traced branches
-            program = torch.onnx.export(SentenceGraph(), tuple(features[n] for n in names), dynamo=True,
-                                        input_names=names, output_names=["sentence_embedding"], verbose=False,
-                                        dynamic_shapes=tuple({0: batch, 1: sequence} for _ in names))
-        program.save(str(folder / ONNX_FILE))
+            warnings.simplefilter("ignore")  # the exporters' notes on dynamic axes and traced branches
+            trace(graph, names, features)
     finally:
         model.train(was_training)
         for logger, level in zip(quiet, levels):
@@ -221,15 +228,38 @@ def _export_onnx(model, folder: Path) -> list[str]:
     return names
 
 
+def _export_onnx(model, folder: Path) -> list[str]:
+    """Trace ``model``'s forward pass (token ids → sentence embedding) into ``folder/model.onnx``."""
+    import torch  # deferred: torch
+
+    def trace(graph, names, features):
+        batch = torch.export.Dim("batch")
+        sequence = torch.export.Dim("sequence", max=model.max_seq_length) if model.max_seq_length else \
+            torch.export.Dim("sequence")
+        program = torch.onnx.export(graph, tuple(features[n] for n in names), dynamo=True, input_names=names,
+                                    output_names=["sentence_embedding"], verbose=False,
+                                    dynamic_shapes=tuple({0: batch, 1: sequence} for _ in names))
+        program.save(str(folder / ONNX_FILE))
+
+    return _traced(model, trace)
+
+
 def _export_openvino(model, folder: Path) -> list[str]:
-    """The ONNX export, converted to OpenVINO's format at full precision (no fp16 weight compression)."""
+    """``model``'s forward pass converted by OpenVINO's PyTorch front end (its graph matches OpenVINO's fused
+    attention and normalisation patterns better than the ONNX export does) at full precision (no fp16 weight
+    compression), batch and sequence dimensions dynamic."""
     openvino = import_openvino()
-    names = _export_onnx(model, folder)
-    converted = openvino.Core().read_model(str(folder / ONNX_FILE))
-    openvino.save_model(converted, str(folder / OPENVINO_FILE), compress_to_fp16=False)
-    for path in folder.glob(f"{ONNX_FILE}*"):
-        path.unlink()
-    return names
+
+    def trace(graph, names, features):
+        shape = openvino.PartialShape([-1, -1])
+        converted = openvino.convert_model(graph, example_input={n: features[n] for n in names},
+                                           input=[(n, shape, openvino.Type.i64) for n in names])
+        for port, name in zip(converted.inputs, names):
+            port.get_tensor().set_names({name})
+        converted.outputs[0].get_tensor().set_names({"sentence_embedding"})
+        openvino.save_model(converted, str(folder / OPENVINO_FILE), compress_to_fp16=False)
+
+    return _traced(model, trace)
 
 
 EXPORTERS: dict[str, Callable[[Any, Path], list[str]]] = {"onnx": _export_onnx, "openvino": _export_openvino}
@@ -287,19 +317,32 @@ class BackendModel:
                                    f"{': ' + reason[:200] if reason else ''}); delete the folder to export again, "
                                    f"or check {install_hint(backend)}", path=folder) from exc
 
-    def _open_onnx(self) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    def _open_onnx(self) -> Callable[[Iterable[tuple[Any, dict[str, np.ndarray]]]], Iterator[tuple[Any, np.ndarray]]]:
         import onnxruntime  # deferred: onnxruntime
 
         session = onnxruntime.InferenceSession(str(self.folder / ONNX_FILE), providers=["CPUExecutionProvider"])
-        return lambda feeds: session.run(["sentence_embedding"], feeds)[0]
+        return lambda batches: ((key, session.run(["sentence_embedding"], feeds)[0]) for key, feeds in batches)
 
-    def _open_openvino(self) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    def _open_openvino(self) -> Callable[[Iterable[tuple[Any, dict[str, np.ndarray]]]], Iterator[tuple[Any, np.ndarray]]]:
         openvino = import_openvino()
         core = openvino.Core()
         self.compiled = core.compile_model(core.read_model(str(self.folder / OPENVINO_FILE)), "CPU",
-                                           {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32"})
-        # one infer request per call: a compiled model's own request is not safe across threads (serve)
-        return lambda feeds: self.compiled.create_infer_request().infer(feeds)[0]
+                                           {"INFERENCE_PRECISION_HINT": "bf16" if self.precision == "bf16" else "f32",
+                                            "PERFORMANCE_HINT": "THROUGHPUT"})
+        requests = max(1, int(self.compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS")))
+
+        def run(batches):
+            # a queue per call: a compiled model's requests are not safe across threads (serve)
+            done: list[tuple[Any, np.ndarray]] = []
+            queue = openvino.AsyncInferQueue(self.compiled, requests)
+            queue.set_callback(lambda request, key: done.append((key, request.get_output_tensor(0).data.copy())))
+            for key, feeds in batches:
+                queue.start_async(feeds, key)
+                yield from _drain(done)
+            queue.wait_all()
+            yield from _drain(done)
+
+        return run
 
     def encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool) -> np.ndarray:
         """Vectors of ``texts`` (``prompt`` prepended), longest texts first (in tokens) in batches of
@@ -307,13 +350,23 @@ class BackendModel:
         from tqdm.auto import tqdm  # deferred: tqdm
 
         rows: list[np.ndarray | None] = [None] * len(texts)
-        for chunk in tqdm(token_length_batches(self.model, texts, prompt, batch_size), desc="Batches",
-                          disable=not show_progress):
-            features = self.model.preprocess([texts[i] for i in chunk], prompt=prompt or None)
-            feeds = {n: features[n].cpu().numpy().astype(np.int64) for n in self.inputs}
-            for i, row in zip(chunk, np.asarray(self._run(feeds), dtype=np.float32)):
+
+        def batches():
+            for chunk in tqdm(token_length_batches(self.model, texts, prompt, batch_size), desc="Batches",
+                              disable=not show_progress):
+                features = self.model.preprocess([texts[i] for i in chunk], prompt=prompt or None)
+                yield chunk, {n: features[n].cpu().numpy().astype(np.int64) for n in self.inputs}
+
+        for chunk, output in self._run(batches()):
+            for i, row in zip(chunk, np.asarray(output, dtype=np.float32)):
                 rows[i] = row
         return np.stack(rows).astype(np.float32, copy=False)
+
+
+def _drain(done: list) -> Iterator:
+    """Pop and yield what the callbacks appended so far (list operations are atomic under the GIL)."""
+    while done:
+        yield done.pop(0)
 
 
 def load_backend(model, backend: str, precision: str, *, fingerprint: str | None = None) -> BackendModel:
