@@ -99,7 +99,8 @@ def add_hardware_flags(parser: argparse.ArgumentParser) -> None:
                         "docs/RESULTS.md")
     parser.add_argument("--backend", choices=list(BACKENDS), default="torch",
                         help="what runs the forward pass: torch (default), onnx (ONNX Runtime, fp32 only) or "
-                        "openvino (OpenVINO; fp32 as true f32; the fastest measured, docs/RESULTS.md), each an export of "
-                        "the torch model made once into the cache; optional extras: pip install 'hybridbatch[onnx]' / 'hybridbatch[openvino]'")
+                        "openvino (OpenVINO; fp32 as true f32; the fastest measured, docs/RESULTS.md), each an "
+                        "export of the torch model made once into the cache; optional extras: "
+                        "pip install 'hybridbatch[onnx]' / 'hybridbatch[openvino]'")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
                         help="auto (default): CUDA when present, else the CPU")

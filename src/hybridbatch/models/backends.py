@@ -8,9 +8,9 @@ So the export is made here, from the in-memory torch model: its whole forward pa
 normalisation) becomes one graph from token ids to the sentence embedding. ``onnx`` traces it with torch's ONNX
 exporter and runs it with ONNX Runtime; ``openvino`` converts it with OpenVINO's own PyTorch front end
 (``convert_model``; OpenVINO is imported with its usage telemetry off, see :func:`import_openvino`) and runs it
-with the ``THROUGHPUT`` hint: one stream per group of cores, batches in flight on all streams at once. Tokenisation and prompts stay the torch model's own
-(``model.preprocess``), so a backend sees the very token ids torch sees, and the torch model stays the
-identity of the vectors.
+with the ``THROUGHPUT`` hint: one stream per group of cores, batches in flight on all streams at once.
+Tokenisation and prompts stay the torch model's own (``model.preprocess``), so a backend sees the very token ids
+torch sees, and the torch model stays the identity of the vectors.
 
 Contracts:
 
@@ -39,6 +39,7 @@ import shutil
 import sys
 import tempfile
 import warnings
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -61,6 +62,8 @@ EXPORT_INFO = "export.json"
 ONNX_FILE = "model.onnx"
 OPENVINO_FILE = "openvino_model.xml"
 GRAPH_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+RunBatches = Callable[[Iterable[tuple[Any, dict[str, np.ndarray]]]], Iterator[tuple[Any, np.ndarray]]]
+"""Runs ``(key, feeds)`` batches and yields ``(key, output)`` pairs, in any order."""
 MODULES = {"onnx": ("onnx", "onnxscript", "onnxruntime"), "openvino": ("openvino",),
            "onnx-int8-dynamic": ("onnx", "onnxscript", "onnxruntime"),
            "onnx-int8-static": ("onnx", "onnxscript", "onnxruntime"),
@@ -317,13 +320,13 @@ class BackendModel:
                                    f"{': ' + reason[:200] if reason else ''}); delete the folder to export again, "
                                    f"or check {install_hint(backend)}", path=folder) from exc
 
-    def _open_onnx(self) -> Callable[[Iterable[tuple[Any, dict[str, np.ndarray]]]], Iterator[tuple[Any, np.ndarray]]]:
+    def _open_onnx(self) -> RunBatches:
         import onnxruntime  # deferred: onnxruntime
 
         session = onnxruntime.InferenceSession(str(self.folder / ONNX_FILE), providers=["CPUExecutionProvider"])
         return lambda batches: ((key, session.run(["sentence_embedding"], feeds)[0]) for key, feeds in batches)
 
-    def _open_openvino(self) -> Callable[[Iterable[tuple[Any, dict[str, np.ndarray]]]], Iterator[tuple[Any, np.ndarray]]]:
+    def _open_openvino(self) -> RunBatches:
         openvino = import_openvino()
         core = openvino.Core()
         self.compiled = core.compile_model(core.read_model(str(self.folder / OPENVINO_FILE)), "CPU",
@@ -333,14 +336,16 @@ class BackendModel:
 
         def run(batches):
             # a queue per call: a compiled model's requests are not safe across threads (serve)
-            done: list[tuple[Any, np.ndarray]] = []
+            done: deque[tuple[Any, np.ndarray]] = deque()  # appended by OpenVINO's threads, popped here
             queue = openvino.AsyncInferQueue(self.compiled, requests)
             queue.set_callback(lambda request, key: done.append((key, request.get_output_tensor(0).data.copy())))
             for key, feeds in batches:
                 queue.start_async(feeds, key)
-                yield from _drain(done)
+                while done:
+                    yield done.popleft()
             queue.wait_all()
-            yield from _drain(done)
+            while done:
+                yield done.popleft()
 
         return run
 
@@ -361,12 +366,6 @@ class BackendModel:
             for i, row in zip(chunk, np.asarray(output, dtype=np.float32)):
                 rows[i] = row
         return np.stack(rows).astype(np.float32, copy=False)
-
-
-def _drain(done: list) -> Iterator:
-    """Pop and yield what the callbacks appended so far (list operations are atomic under the GIL)."""
-    while done:
-        yield done.pop(0)
 
 
 def load_backend(model, backend: str, precision: str, *, fingerprint: str | None = None) -> BackendModel:
