@@ -84,7 +84,7 @@ def main() -> None:
           f"(item table and candidates: {time.perf_counter() - t3:.2f} s)")
     results = {}
     for policy in ("same-language", "other-language", "any"):
-        settings = MiningSettings(policy=policy, per_query=args.per_query, range_max=args.range_max,
+        settings = MiningSettings.of(policy=policy, per_query=args.per_query, range_max=args.range_max,
                                   seed=config.seed)
         runs = [mine(encoded.queries, encoded.passages, item_lang, table.cluster, candidates, settings,
                      device=config.training.device) for _ in range(args.repeats)]
@@ -96,7 +96,7 @@ def main() -> None:
               f"{kept.mean():.2f} negatives per query")
     print("--- the summary of `hybridbatch mine --policy same-language` ---")
     print(mining_summary(results["same-language"], encoded, table, languages,
-                         MiningSettings(per_query=args.per_query, range_max=args.range_max, seed=config.seed),
+                         MiningSettings.of(per_query=args.per_query, range_max=args.range_max, seed=config.seed),
                          Path("(not written)"), candidates))
 
 

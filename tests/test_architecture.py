@@ -1,7 +1,7 @@
 """Imports point one way, folder by folder, and no module imports itself back through others.
 
 Layers (a folder or top-level module may import only those of lower layers and its own folder):
-errors → foundations (outputs, settings, config, languages, hardware) → render (tables, plots) → data → models
+errors → foundations (outputs, run_files, settings, config, languages, hardware) → render (tables, plots) → data → models
 → encoding / scoring → benchmarks (one folder per family) → evaluation / search → reporting → training
 → merging → experiment → cli. An import inside a function is allowed only where it defers a heavy
 dependency, said in a trailing ``# deferred: <reason>`` comment.
@@ -16,7 +16,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "hybridbatch"
 LAYERS = {  # folder or top-level module below hybridbatch -> layer
     "errors": 0, "__init__": 0,
-    "outputs": 1, "settings": 1, "config": 1, "languages": 1, "hardware": 1,
+    "outputs": 1, "run_files": 1, "settings": 1, "config": 1, "languages": 1, "hardware": 1,
     "render": 2,
     "data": 3,
     "models": 4,
@@ -30,6 +30,11 @@ LAYERS = {  # folder or top-level module below hybridbatch -> layer
     "cli": 12, "__main__": 13,
 }
 MAX_LINES = 420
+SHARED_SCORING = {"tico19": {"lareqa"}}
+"""Families scored with another family's scoring (TICO-19 is scored as LAReQA); the others take shared
+scoring helpers from scoring/."""
+LIGHT_USERS = {"mining", "merging"}
+"""Folders that must not load the trainer (resolve settings with :mod:`hybridbatch.training.runtime`)."""
 
 
 def _module_name(path: Path) -> str:
@@ -175,3 +180,23 @@ def test_no_module_is_over_the_size_limit():
     big = [f"{p.relative_to(SRC)}: {n}" for p in MODULES.values()
            if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES]
     assert not big, big
+
+
+def test_families_take_shared_scoring_helpers_from_scoring():
+    wrong = []
+    for name, path in MODULES.items():
+        parts = name.split(".")
+        if parts[1:2] != ["benchmarks"] or len(parts) < 4:
+            continue
+        for target, node, _ in _imports(path):
+            other = target.split(".")
+            if (other[1:2] == ["benchmarks"] and len(other) > 3 and other[3] == "scoring"
+                    and other[2] != parts[2] and other[2] not in SHARED_SCORING.get(parts[2], set())):
+                wrong.append(f"{path.relative_to(SRC)}:{node.lineno} imports {target}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_mining_and_merging_do_not_load_the_trainer():
+    wrong = [f"{path.relative_to(SRC)}:{node.lineno}" for name, path in MODULES.items() if _top(name) in LIGHT_USERS
+             for target, node, _ in _imports(path) if target == "hybridbatch.training.trainer"]
+    assert not wrong, wrong

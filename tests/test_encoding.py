@@ -1,8 +1,16 @@
 import numpy as np
 import pytest
 
-from hybridbatch.encoding import EmbeddingCache, SentenceTransformerEncoder, encode_texts, model_fingerprint
+from hybridbatch.encoding import (
+    EmbeddingCache,
+    SentenceTransformerEncoder,
+    current_description,
+    encode_texts,
+    model_fingerprint,
+    pass_description,
+)
 from hybridbatch.errors import HybridbatchError
+from tests.conftest import MockEncoder
 
 
 def test_each_distinct_text_is_encoded_once_and_order_is_kept(mock_encoder):
@@ -107,3 +115,56 @@ def test_unknown_precision_is_refused(tiny_model_dir):
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     with pytest.raises(HybridbatchError, match="unknown precision 'fp8'"):
         SentenceTransformerEncoder(model, precision="fp8")
+
+
+class DescribedEncoder(MockEncoder):
+    """Records the pass description in effect at each call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.descriptions: list[str | None] = []
+
+    def encode_queries(self, texts):
+        self.descriptions.append(current_description())
+        return super().encode_queries(texts)
+
+    def encode_passages(self, texts):
+        self.descriptions.append(current_description())
+        return super().encode_passages(texts)
+
+
+def test_pass_descriptions():
+    assert pass_description("passage", "xquad-r", (2, 2)) == "encoding xquad-r passages (2/2)"
+    assert pass_description("query") == "encoding queries"
+    assert pass_description("passages", "corpus", (1, 1)) == "encoding corpus passages (1/1)"
+
+
+def test_each_pass_is_described_while_it_encodes_and_only_then():
+    encoder = DescribedEncoder()
+    encode_texts(encoder, ["a"], "query", cache=False, label="xquad-r", step=(1, 2))
+    encode_texts(encoder, ["b"], "passage", cache=False, label="xquad-r", step=(2, 2))
+    assert encoder.descriptions == ["encoding xquad-r queries (1/2)", "encoding xquad-r passages (2/2)"]
+    assert current_description() is None
+
+
+def test_the_progress_bar_names_the_texts_and_the_pass(tiny_model_dir, capsys):
+    from sentence_transformers import SentenceTransformer
+
+    encoder = SentenceTransformerEncoder(SentenceTransformer(str(tiny_model_dir), device="cpu"), batch_size=2)
+    capsys.readouterr()
+    encode_texts(encoder, ["a b", "c", "d e f"], "passage", cache=False, label="xquad-r", step=(2, 2))
+    err = capsys.readouterr().err
+    assert "encoding xquad-r passages (2/2)" in err and "Batches" not in err
+    encode_texts(encoder, ["g"], "query", cache=False)
+    assert "encoding queries" in capsys.readouterr().err
+
+
+def test_evaluate_names_the_benchmark_and_the_pass(lareqa_tiny, tmp_path):
+    from hybridbatch.evaluation.config import EvaluationConfig
+    from hybridbatch.evaluation.runner import run_evaluation
+
+    encoder = DescribedEncoder()
+    cfg = EvaluationConfig(benchmark=f"lareqa:{lareqa_tiny}", model="mock", perturb=["lowercase"])
+    run_evaluation(cfg, tmp_path / "out", encoder=encoder)
+    assert encoder.descriptions == ["encoding lareqa_tiny queries (1/3)", "encoding lareqa_tiny passages (2/3)",
+                                    "encoding lareqa_tiny lowercase:1 queries (3/3)"]

@@ -64,7 +64,7 @@ def test_a_onednn_isa_cap_below_bf16_means_no_native_bf16(monkeypatch):
 def test_evaluation_and_training_record_the_resolved_choice(monkeypatch, tmp_path):
     from hybridbatch.evaluation.config import EvaluationConfig
     from hybridbatch.evaluation.runner import resolve_hardware
-    from hybridbatch.training import trainer
+    from hybridbatch.training import runtime
     from hybridbatch.training.config import load_config
     from tests.training.helpers import toy_items, write_config, write_jsonl
 
@@ -75,7 +75,7 @@ def test_evaluation_and_training_record_the_resolved_choice(monkeypatch, tmp_pat
     write_jsonl(tmp_path / "items.jsonl", toy_items(10, ["en", "de"]))
     config = load_config(write_config(tmp_path / "t.yaml", {"datasets": [{"jsonl": "items.jsonl"}]}))
     assert (config.training.precision, config.training.device) == ("auto", "auto")
-    resolved = trainer.resolve_hardware(config)
+    resolved = runtime.resolve_hardware(config)
     assert (resolved.training.precision, resolved.training.device) == ("fp32", "cpu")
     monkeypatch.setattr(hardware, "cpu_flags", lambda: AVX512 | {"avx512_bf16"})
-    assert trainer.resolve_hardware(config).training.precision == "bf16"
+    assert runtime.resolve_hardware(config).training.precision == "bf16"

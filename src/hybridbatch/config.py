@@ -46,10 +46,13 @@ configuration files until their full XQuAD-R drift from torch fp32 is within the
 
 def setting(default: Any = dataclasses.MISSING, *, default_factory: Any = dataclasses.MISSING,
             ge: float | None = None, gt: float | None = None, lt: float | None = None,
-            le: float | None = None, help: str | None = None, internal: bool = False) -> Any:
-    """A dataclass field with a range (``ge``/``gt``/``lt``/``le``, checked by the loader) and a help
-    text (shown by the CLI). ``internal`` fields are not read from files nor overridable."""
-    meta = {k: v for k, v in (("ge", ge), ("gt", gt), ("lt", lt), ("le", le), ("help", help)) if v is not None}
+            le: float | None = None, help: str | None = None, flags: tuple[str, ...] | None = None,
+            internal: bool = False) -> Any:
+    """A dataclass field with a range (``ge``/``gt``/``lt``/``le``, checked by the loader), a help
+    text and its command-line spellings (``flags``, the first shown in help; default ``--field-name``),
+    the same in every command that offers it. ``internal`` fields are not read from files nor overridable."""
+    meta = {k: v for k, v in (("ge", ge), ("gt", gt), ("lt", lt), ("le", le), ("help", help), ("flags", flags))
+            if v is not None}
     if internal:
         meta["internal"] = True
     if default_factory is not dataclasses.MISSING:
@@ -141,6 +144,11 @@ class OverrideField:
     @property
     def name(self) -> str:
         return self.path.rsplit(".", 1)[-1]
+
+    @property
+    def flags(self) -> tuple[str, ...]:
+        """Its command-line spellings, the canonical one first."""
+        return self.field.metadata.get("flags") or (f"--{self.name.replace('_', '-')}",)
 
 
 def override_fields(cls, prefix: str = "") -> dict[str, OverrideField]:

@@ -13,7 +13,9 @@ import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
 
@@ -35,6 +37,32 @@ from hybridbatch.settings import cache_dir
 
 log = logging.getLogger(__name__)
 Side = Literal["query", "passage"]
+_PLURAL = {"query": "queries", "passage": "passages"}
+_DESCRIPTION: ContextVar[str | None] = ContextVar("hybridbatch_encoding_description", default=None)
+
+
+def pass_description(side: Side | str, label: str = "", step: tuple[int, int] | None = None) -> str:
+    """What a progress bar says while one pass encodes: ``encoding xquad-r passages (2/2)``; ``label`` names
+    the texts' source (a benchmark, ``validation <benchmark>``), ``step`` = (this pass, number of passes)."""
+    words = ["encoding", label, _PLURAL.get(side, side)]
+    text = " ".join(w for w in words if w)
+    return f"{text} ({step[0]}/{step[1]})" if step else text
+
+
+def current_description() -> str | None:
+    """The description of the pass being encoded now (set by :func:`encode_texts`), or None: what an
+    encoder's progress bar says."""
+    return _DESCRIPTION.get()
+
+
+@contextmanager
+def describing(text: str) -> Iterator[None]:
+    """Within the block, :func:`current_description` is ``text``."""
+    token = _DESCRIPTION.set(text)
+    try:
+        yield
+    finally:
+        _DESCRIPTION.reset(token)
 
 
 @runtime_checkable
@@ -135,12 +163,13 @@ class SentenceTransformerEncoder:
         if not texts:
             dim = self.model.get_embedding_dimension()
             return np.zeros((0, dim or 0), dtype=np.float32)
+        desc = current_description() or pass_description(what)
         if self.show_progress:
-            log.info("encoding %d %s%s", len(texts), what, "" if self.backend == "torch" else f" ({self.backend})")
+            log.info("%s: %d texts%s", desc, len(texts), "" if self.backend == "torch" else f" ({self.backend})")
         if self.backend != "torch":
             if self._backend_model is None:
                 self._backend_model = self._load_backend()
-            vectors = self._backend_model.encode(list(texts), prompt, self.batch_size, self.show_progress)
+            vectors = self._backend_model.encode(list(texts), prompt, self.batch_size, self.show_progress, desc)
             norms = np.linalg.norm(vectors, axis=1, keepdims=True)
             return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
         import torch  # deferred: torch
@@ -151,7 +180,7 @@ class SentenceTransformerEncoder:
         texts = list(texts)
         parts: list[tuple[np.ndarray, torch.Tensor]] = []
         # batches of similar token counts (models.batching); sentence-transformers runs each under inference_mode
-        for chunk in tqdm(token_length_batches(self.model, texts, prompt, self.batch_size), desc="Batches",
+        for chunk in tqdm(token_length_batches(self.model, texts, prompt, self.batch_size), desc=desc,
                           disable=not self.show_progress):
             with torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
                 part = self.model.encode([texts[i] for i in chunk], prompt=prompt or None,
@@ -202,9 +231,11 @@ class EmbeddingCache:
 
 
 def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: bool = True,
-                 cache_root: Path | None = None) -> tuple[np.ndarray, int]:
+                 cache_root: Path | None = None, label: str = "", step: tuple[int, int] | None = None
+                 ) -> tuple[np.ndarray, int]:
     """Encode ``texts`` as queries or passages, each distinct text once, reusing cached vectors.
 
+    ``label`` and ``step`` name the pass in the progress bar (:func:`pass_description`).
     Returns (vectors in input order, number of texts actually encoded now).
     """
     for i, text in enumerate(texts):
@@ -217,7 +248,8 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: b
         known = store.get_many(keys) if store else {}
         missing = [t for t, k in zip(unique, keys) if k not in known]
         if missing:
-            fresh = encoder.encode_queries(missing) if side == "query" else encoder.encode_passages(missing)
+            with describing(pass_description(side, label, step)):
+                fresh = encoder.encode_queries(missing) if side == "query" else encoder.encode_passages(missing)
             if fresh.shape[0] != len(missing):
                 raise HybridbatchError(f"encoder returned {fresh.shape[0]} vectors for {len(missing)} texts")
             new = {EmbeddingCache.key(side, t): v for t, v in zip(missing, fresh)}

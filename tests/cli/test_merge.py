@@ -33,3 +33,19 @@ def test_lambda_sweep_saves_the_best_merge_and_its_table(tmp_path, tiny_model_di
     assert main(["merge", str(tmp_path / "tuned"), "--base", str(tiny_model_dir), "--lambda", "0.5,2",
                  "--validate-with", str(cfg), "--out", str(tmp_path / "bad")]) == 2
     assert "outside [0, 1]" in capsys.readouterr().err
+
+
+def test_merge_flags_are_derived_from_the_request_with_its_defaults():
+    from hybridbatch.cli import build_parser
+    from hybridbatch.cli.config_flags import values_from_args
+    from hybridbatch.merging.command import MergeRequest
+
+    args = build_parser().parse_args(["merge", "A", "--out", "o"])
+    assert values_from_args(args, args.merge_flags, MergeRequest) == {
+        "base": None, "lambdas": None, "weights": None, "validate_with": None, "select_metric": "mo+mul",
+        "data_dir": None}
+    args = build_parser().parse_args(["merge", "A", "--base", "default", "--lambda", "0,0.5", "--validate-with",
+                                      "t.yaml", "--select-metric", "mo", "--data-dir", "d", "--out", "o"])
+    assert values_from_args(args, args.merge_flags, MergeRequest) == {
+        "base": "default", "lambdas": "0,0.5", "weights": None, "validate_with": "t.yaml", "select_metric": "mo",
+        "data_dir": "d"}

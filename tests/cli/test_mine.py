@@ -68,7 +68,8 @@ def test_mining_twice_gives_the_same_bytes_from_the_cache(tmp_path, tiny_model_d
 def test_policies_and_clusters_with_a_mock_encoder(tmp_path, mock_encoder, policy):
     cfg = _config(tmp_path)
     out = tmp_path / f"{policy}.jsonl"
-    summary = run_mine(MineRequest(str(cfg), out=out, policy=policy, per_query=2, range_max=60, margin=None),
+    summary = run_mine(MineRequest(str(cfg), out=out, overrides={"policy": policy, "per_query": 2, "range_max": 60,
+                                                             "margin": None}),
                        encoder=mock_encoder)
     assert "negatives per query: 2.00" in summary
     data = prepare_data(load_config(cfg))
@@ -90,7 +91,8 @@ def test_random_sampling_is_deterministic_for_a_seed(tmp_path, mock_encoder):
     files = []
     for name, seed in (("a", 5), ("b", 5), ("c", 6)):
         files.append(tmp_path / f"{name}.jsonl")
-        run_mine(MineRequest(str(cfg), out=files[-1], policy="any", sampling="random", seed=seed, range_max=50),
+        run_mine(MineRequest(str(cfg), out=files[-1], sampling="random",
+                             overrides={"policy": "any", "seed": seed, "range_max": 50}),
                  encoder=mock_encoder)
     assert files[0].read_bytes() == files[1].read_bytes() != files[2].read_bytes()
 
@@ -98,7 +100,7 @@ def test_random_sampling_is_deterministic_for_a_seed(tmp_path, mock_encoder):
 def test_seed_is_the_runs_seed_so_the_file_fits_that_runs_split(tmp_path, mock_encoder):
     cfg = _config(tmp_path)  # the config's seed is 3
     out = tmp_path / "seed7.jsonl"
-    run_mine(MineRequest(str(cfg), out=out, seed=7), encoder=mock_encoder)
+    run_mine(MineRequest(str(cfg), out=out, overrides={"seed": 7}), encoder=mock_encoder)
     header, records = _lines(out)
     assert header["seed"] == 7 and header["training"]["seed"] == 7
     seed7 = prepare_data(apply_overrides(load_config(cfg), {"seed": 7}))
@@ -113,9 +115,12 @@ def test_seed_is_the_runs_seed_so_the_file_fits_that_runs_split(tmp_path, mock_e
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--range-min", "5", "--range-max", "5"], "--range-max 5 must be larger than --range-min 5"),
-    (["--per-query", "0"], "--per-query 0 must be >= 1"),
-    (["--margin", "-1"], "--margin -1.0 must be a number >= 0"),
+    (["--negatives-range-min", "5", "--negatives-range-max", "5"],
+     "negatives.range_max 5 must be larger than negatives.range_min 5"),
+    (["--negatives-per-query", "0"], "command line: config key 'negatives.per_query' is 0; must be >= 1"),
+    (["--per-query", "0"], "command line: config key 'negatives.per_query' is 0; must be >= 1"),  # earlier spelling
+    (["--negatives-margin", "-1"], "config key 'negatives.margin' is -1.0; must be >= 0"),
+    (["--sampling", "best"], "config key 'sampling' is 'best'; expected one of top, random"),
     (["--model", "no/such/model"], "not a model folder"),
     (["--check", "x.jsonl"], "give exactly one of --out (mine) and --check"),
 ])
@@ -141,7 +146,7 @@ def test_no_out_and_a_folder_as_out_are_refused(tmp_path, capsys):
 def test_check_names_the_file_and_line_of_a_bad_negative(tmp_path, mock_encoder, capsys):
     cfg = _config(tmp_path)
     out = tmp_path / "n.jsonl"
-    run_mine(MineRequest(str(cfg), out=out, policy="same-language"), encoder=mock_encoder)
+    run_mine(MineRequest(str(cfg), out=out, overrides={"policy": "same-language"}), encoder=mock_encoder)
     lines = out.read_text(encoding="utf-8").splitlines()
     record = json.loads(lines[2])
     group, lang = record["query_id"].rsplit("/", 1)
@@ -155,3 +160,15 @@ def test_check_names_the_file_and_line_of_a_bad_negative(tmp_path, mock_encoder,
     assert "\n" not in err
     assert main(["mine", "--config", str(cfg), "--check", str(out), "--policy", "other-language"]) == 2
     assert f"{out}: line 2: negative 1:" in capsys.readouterr().err
+
+
+def test_the_configs_negatives_section_is_the_default_and_flags_override_it(tmp_path, mock_encoder):
+    cfg = _config(tmp_path)
+    text = cfg.read_text(encoding="utf-8") + "negatives: {policy: any, per_query: 2, range_max: 40}\n"
+    cfg.write_text(text, encoding="utf-8")
+    out, flagged = tmp_path / "n.jsonl", tmp_path / "f.jsonl"
+    run_mine(MineRequest(str(cfg), out=out), encoder=mock_encoder)
+    run_mine(MineRequest(str(cfg), out=flagged, overrides={"negatives.per_query": 3}), encoder=mock_encoder)
+    assert {k: _lines(out)[0][k] for k in ("policy", "per_query", "range_max")} == {
+        "policy": "any", "per_query": 2, "range_max": 40}
+    assert _lines(flagged)[0]["per_query"] == 3

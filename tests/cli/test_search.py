@@ -49,6 +49,16 @@ def test_index_add_and_lareqa_corpus(tmp_path, cli_index, tiny_model_dir, capsys
     assert json.loads((index / "manifest.json").read_text())["documents"] == 30
 
 
+def test_index_of_a_registered_benchmark_with_a_language_subset(tmp_path, tiny_model_dir, capsys):
+    shutil.copytree(FIXTURES / "tatoeba_tiny", tmp_path / "data" / "tatoeba")
+    assert main(["index", "--corpus", "tatoeba", "--data-dir", str(tmp_path / "data"), "--languages", "afr,xho",
+                 "--model", str(tiny_model_dir), "--out", str(tmp_path / "idx"), "--no-cache"]) == 0
+    assert "indexed 12 documents" in capsys.readouterr().out  # 4 + 2 pairs, both sides
+    manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
+    assert manifest["counts"] == {"afr": 4, "eng": 6, "xho": 2}
+    assert manifest["corpora"][-1]["languages"] == ["afr", "xho"]
+
+
 def test_hnsw_and_ivf_indexes_from_the_cli(tmp_path, tiny_model_dir, capsys):
     corpus = write_corpus(tmp_path / "docs.jsonl")
     for kind in ("hnsw", "ivf"):
@@ -79,7 +89,7 @@ CASES = [  # (argv builder, message fragment, path that must not exist afterward
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl")), "--out", str(t / "o"), "--kind", "ivf",
                    "--nprobe", "0"], "'nprobe' is 0; must be >= 1", "o"),
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl")), "--out", str(t / "o"),
-                   "--batch-size", "0"], "--batch-size must be ≥ 1", "o"),
+                   "--batch-size", "0"], "command line: config key 'batch_size' is 0; must be >= 1", "o"),
     (lambda i, t: ["index", "--corpus", str(write_corpus(t / "c.jsonl", [("a", "xx!", "t")])), "--out",
                    str(t / "o")], "line 1: not a language code", "o"),
     (lambda i, t: ["search", str(t / "missing"), "q"], "index folder not found", None),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from hybridbatch.cli import build_parser
-from hybridbatch.cli.train import FLAG_ALIASES
 from hybridbatch.config import override_fields
 from hybridbatch.training.config import TrainConfig
 
@@ -24,8 +23,7 @@ def test_every_config_field_has_a_flag_and_the_earlier_flags_remain():
     flags = {s for a in _train_parser()._actions for s in a.option_strings}
     assert set(EARLIER_FLAGS) <= flags
     for leaf in override_fields(TrainConfig).values():
-        spellings = FLAG_ALIASES.get(leaf.name, [f"--{leaf.name.replace('_', '-')}"])
-        assert set(spellings) <= flags, leaf.path
+        assert set(leaf.flags) <= flags, leaf.path
 
 
 def test_flags_become_overrides_with_types_and_none():

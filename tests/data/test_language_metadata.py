@@ -14,15 +14,18 @@ from hybridbatch.benchmarks.tico19.reader import read_tico19, tico19_files
 from hybridbatch.data import language_metadata as lm
 from hybridbatch.errors import HybridbatchError
 
+NTREX_DIR = Path("/work/shared/data/ntrex128")
 SCRIPT_OF = {"LATIN": "Latn", "CYRILLIC": "Cyrl", "ARABIC": "Arab", "GREEK": "Grek", "HEBREW": "Hebr",
              "DEVANAGARI": "Deva", "BENGALI": "Beng", "TAMIL": "Taml", "TELUGU": "Telu", "MALAYALAM": "Mlym",
              "THAI": "Thai", "KHMER": "Khmr", "MYANMAR": "Mymr", "ETHIOPIC": "Ethi", "GEORGIAN": "Geor",
-             "ARMENIAN": "Armn", "HANGUL": "Hang", "CJK": "Hani", "HIRAGANA": "Jpan", "KATAKANA": "Jpan"}
+             "ARMENIAN": "Armn", "HANGUL": "Hang", "CJK": "Hani", "HIRAGANA": "Jpan", "KATAKANA": "Jpan",
+             "TIBETAN": "Tibt", "THAANA": "Thaa", "SINHALA": "Sinh", "LAO": "Laoo", "KANNADA": "Knda",
+             "GUJARATI": "Gujr", "GURMUKHI": "Guru"}
 
 
 def test_the_file_loads_and_every_system_code_resolves() -> None:
     doc = lm.metadata()
-    assert set(lm.code_systems()) == {"lareqa", "tatoeba", "tico19", "afriqa"}
+    assert {"lareqa", "tatoeba", "tico19", "afriqa", "ntrex128"} <= set(lm.code_systems())
     for system in lm.code_systems():
         for code, key in lm.system_codes(system).items():
             assert lm.language_info(code, system).code == key
@@ -119,4 +122,101 @@ def test_every_code_in_the_real_data_is_known_and_its_script_matches(real_data: 
             expected = lm.language_info(lang, system).scripts
             if found[: len(expected)] != expected and not (expected == ["Jpan"] and found[0] == "Jpan"):
                 wrong.append(f"{system}:{lang} data {found} metadata {expected}")
+    assert not wrong, wrong
+
+
+def ntrex_file_codes(folder: Path) -> set[str]:
+    """The language codes of NTREX-128's file names (``newstest2019-ref.<code>.txt``, ``newstest2019-src.<code>.txt``)."""
+    names = (p.name for p in folder.glob("newstest2019-*.txt"))
+    return {n.split(".", 1)[1][: -len(".txt")] for n in names}
+
+
+@pytest.mark.parametrize("code, system, expected", [
+    ("ar", "lareqa", "ar"), ("arb", "ntrex128", "ar"), ("eng", "ntrex128", "en"), ("deu", "ntrex128", "de"),
+    ("ell", "ntrex128", "el"), ("vie", "ntrex128", "vi"), ("zho_Hans", "ntrex128", "zh"),
+    ("zho_Hant", "ntrex128", "zh-Hant"), ("zho-Hant", "ntrex128", "zh-Hant"), ("srp-Latn", "ntrex128", "sr"),
+    ("srp-Cyrl", "ntrex128", "sr-Cyrl"), ("fra-CA", "ntrex128", "fr-CA"), ("por-BR", "ntrex128", "pt-BR"),
+    ("spa-MX", "ntrex128", "es-MX"), ("eng-GB", "ntrex128", "en-GB"), ("aze-Latn", "ntrex128", "az"),
+    ("ckb-Arab", "ntrex128", "ckb"), ("fas", "ntrex128", "fa"), ("msa", "ntrex128", "ms"), ("fil", "ntrex128", "tl"),
+    ("mey", "ntrex128", "mey"), ("cmn", "tatoeba", "zh"), ("es_LA", "tico19", "es-LA"), ("swa", "afriqa", "sw"),
+])
+def test_project_codes(code, system, expected) -> None:
+    assert lm.project_code(code, system) == expected
+    assert lm.language_info(expected).code == lm.language_info(code, system).code
+
+
+def test_suffixed_codes_resolve_to_their_language() -> None:
+    assert lm.language_info("zh-Hant").code == "cmn" and lm.language_info("en_GB").code == "eng"
+    assert lm.language_info("sr-Cyrl").code == "srp" and lm.known("es-419") and lm.known("fr-CA")
+    assert not lm.known("xx-GB") and not lm.known("de-xyz")
+    with pytest.raises(HybridbatchError, match="unknown language code 'xx-Latn' in any code system"):
+        lm.language_info("xx-Latn")
+
+
+def test_unknown_project_codes_are_one_line_errors() -> None:
+    with pytest.raises(HybridbatchError, match="unknown language code 'xyz' in code system 'ntrex128'") as err:
+        lm.project_code("xyz", "ntrex128")
+    assert "\n" not in str(err.value)
+    with pytest.raises(HybridbatchError, match="unknown language code 'deu' in code system 'lareqa'"):
+        lm.project_code("deu", "lareqa")
+    with pytest.raises(HybridbatchError, match="unknown code system 'ntrex'"):
+        lm.project_code("deu", "ntrex")
+
+
+# Codes from NTREX-128's file names, so that this test needs no data: plain, script- and region-tagged, and the
+# ones that resolve to an entry under another key.
+NTREX_SAMPLE = ["afr", "arb", "aze-Latn", "bod", "ckb-Arab", "eng", "eng-GB", "eng-IN", "eng-US", "fas", "fil", "fra-CA",
+                "hmn", "kmr", "lav", "msa", "por-BR", "shi", "sna-Latn", "snd-Arab", "spa-MX", "srp-Cyrl", "srp-Latn",
+                "swa", "tgk-Cyrl", "yue", "zho_Hans", "zho_Hant", "zul"]
+
+
+def check_ntrex_codes(codes: list[str]) -> None:
+    known_codes = lm.system_codes("ntrex128")
+    missing = [c for c in codes if c not in known_codes]
+    assert not missing, f"NTREX-128 codes without an entry: {missing}"
+    projected = {}
+    for code in codes:
+        out = lm.project_code(code, "ntrex128")
+        info = lm.language_info(out)  # reports can show metadata of every project code
+        assert info.code == known_codes[code] == lm.language_info(code).code, code
+        assert 0 <= info.joshi_class <= 5 and info.class_source in lm.CLASS_SOURCES
+        projected.setdefault(out, []).append(code)
+    assert not {o: c for o, c in projected.items() if len(c) > 1}, "two NTREX codes share a project code"
+
+
+def test_ntrex_sample_codes_map() -> None:
+    check_ntrex_codes(NTREX_SAMPLE)
+
+
+@pytest.mark.skipif(not NTREX_DIR.is_dir(), reason="NTREX-128 data not present")
+def test_every_ntrex_file_code_maps() -> None:
+    codes = ntrex_file_codes(NTREX_DIR)
+    assert len(codes) == 128 and "eng" in codes
+    assert codes == set(lm.system_codes("ntrex128"))
+    check_ntrex_codes(sorted(codes))
+
+
+def test_new_ntrex_entries_carry_honest_sources() -> None:
+    """Fijian (1), Lao and Maltese (2) are Table 1 examples; the other languages NTREX-128 added are estimates."""
+    for key, cls in {"fij": 1, "lao": 2, "mlt": 2}.items():
+        info = lm.language_info(key)
+        assert (info.joshi_class, info.class_source) == (cls, "joshi2020:table1"), key
+    for key in ("bod", "dzo", "hmn", "mey", "shi", "tah", "wol"):
+        info = lm.language_info(key)
+        assert info.class_source == "estimate" and info.note, key
+
+
+@pytest.mark.skipif(not NTREX_DIR.is_dir(), reason="NTREX-128 data not present")
+def test_ntrex_scripts_match_the_data() -> None:
+    """The first 200 lines of each NTREX-128 file are in the script its project code implies."""
+    wrong = []
+    for code in lm.system_codes("ntrex128"):
+        kind = "src" if code == "eng" else "ref"
+        lines = (NTREX_DIR / f"newstest2019-{kind}.{code}.txt").read_text("utf-8").splitlines()[:200]
+        found = dominant_scripts(lines)
+        info = lm.language_info(code, "ntrex128")
+        suffix = lm.project_code(code, "ntrex128").partition("-")[2]
+        expected = "Hani" if suffix in ("Hans", "Hant") else suffix if len(suffix) == 4 else info.scripts[0]
+        if found[:1] != [expected] and not (expected == "Jpan" and found[:1] == ["Hani"]):
+            wrong.append(f"ntrex128:{code} data {found} metadata {expected}")
     assert not wrong, wrong

@@ -137,27 +137,34 @@ def test_split_never_cuts_a_conflict_cluster():
             assert (f"twin{i}" in val.groups) == (ps.groups[i] in val.groups)
 
 
-def test_to_dataset_resolves_texts_without_language_or_group_columns():
+def test_entries_dataset_resolves_texts_without_language_or_group_columns():
+    from hybridbatch.training.dataset import entries_dataset
+    from hybridbatch.training.planner import PlannedBatch
+
     pairs = TrainingPairs([toy_pairs(3, name="a"), toy_pairs(2, ("en", "fr"), name="b", start=10)])
-    ds = pairs.to_dataset()
-    assert len(ds) == pairs.n_rows == 3 * 9 + 2 * 4
-    for r in (0, 5, 27, 30):
-        row = ds[r]
+    assert pairs.n_rows == 3 * 9 + 2 * 4
+    rows = np.array([0, 5, 27, 30])
+    ds = entries_dataset(pairs, [PlannedBatch(0, 0, "a", "x-y", None, rows)])
+    for i, r in enumerate(rows):
+        row = ds[i]
         assert set(row) == {"query", "positive"}
-        d, local = pairs.locate(r)
+        d, local = pairs.locate(int(r))
         expected = d.row(local)
         assert (row["query"], row["positive"]) == (expected.query, expected.passage)
-        assert pairs.describe(r) == {"query_lang": expected.query_lang, "passage_lang": expected.passage_lang,
-                                     "group": expected.group}
-    batch = ds[[1, 30]]
-    assert batch["query"] == [ds[1]["query"], ds[30]["query"]]
+        assert pairs.describe(int(r)) == {"query_lang": expected.query_lang, "passage_lang": expected.passage_lang,
+                                          "group": expected.group}
+    batch = ds[[1, 3]]
+    assert batch["query"] == [ds[1]["query"], ds[3]["query"]]
 
 
 def test_negatives_column_and_consistency_across_datasets():
+    from hybridbatch.training.dataset import entries_dataset
+    from hybridbatch.training.planner import PlannedBatch
+
     with_neg = toy_pairs(3, negatives=True, name="n")
-    ds = TrainingPairs([with_neg]).to_dataset()
-    assert list(ds[4]) == ["query", "positive", "negative"]
-    assert ds[4]["negative"] == "not " + ds[4]["positive"]
+    ds = entries_dataset(TrainingPairs([with_neg]), [PlannedBatch(0, 0, "n", "x-y", None, np.array([4]))])
+    assert list(ds[0]) == ["query", "positive", "negative"]
+    assert ds[0]["negative"] == "not " + ds[0]["positive"]
     with pytest.raises(HybridbatchError, match="every training dataset or for none"):
         TrainingPairs([with_neg, toy_pairs(3, name="plain")])
     with pytest.raises(HybridbatchError, match="repeat"):

@@ -3,6 +3,7 @@ and --list without reading any dataset."""
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 
 from hybridbatch.cli import build_parser, main
 from hybridbatch.experiment.config import expand_grid, load_experiment
-from hybridbatch.experiment.layout import EvalFolder, ExperimentFolder
+from hybridbatch.experiment.jobs import grid_jobs
+from hybridbatch.experiment.layout import EvalFolder, ExperimentFolder, RunFolder
 from hybridbatch.experiment.plan import GridPlan, run_states
 from hybridbatch.outputs import write_json
 from tests.experiment.test_reuse import fake_trained_run
@@ -97,19 +99,83 @@ def test_states_from_the_folders(tmp_path):
         assert run.needs_training() == (state == "to do" or state.startswith("training")), run.spec.run_id
 
 
-@pytest.mark.parametrize("wise_rows, expected", [(None, "done"), ([], "trained, evaluations to do"),
-                                                 ([{"lambda": 0.5}], "done")])
-def test_a_validation_only_run_is_done_when_trained_and_its_wise_rows_exist(tmp_path, wise_rows, expected):
+def _log_validation(run: RunFolder, select_metric: str = "loss") -> None:
+    """What a training that scored validation retrieval leaves: its history and its record."""
+    run.train.path.mkdir(parents=True, exist_ok=True)
+    run.train.validation_history.write_text(json.dumps({"step": 5, "metrics": {"val_mo": 0.5}}) + "\n")
+    write_json(run.train.record, {"config": {"training": {"select_metric": select_metric}}})
+
+
+@pytest.mark.parametrize("wise_rows, logged, expected", [
+    (None, False, "done"), ([], True, "trained, evaluations to do"), ([{"lambda": 0.5}], True, "done"),
+    ([], False, "done")])  # no validation history to sit beside: the rows are not made
+def test_a_validation_only_run_is_done_when_trained_and_its_wise_rows_exist(tmp_path, wise_rows, logged, expected):
     cfg = load_experiment(_experiment(tmp_path, "val", grid=[{"strategy": ["x-y"]}],
                                       **({"wise_lambdas": [0.5]} if wise_rows is not None else {})))
     cfg.evaluate.benchmarks = []
     out = ExperimentFolder(tmp_path / "out")
     assert run_states(cfg, out.path) == [("toy-x-y-s1", "to do")]
-    _model(out.run("toy-x-y-s1").train.model)
+    run = out.run("toy-x-y-s1")
+    _model(run.train.model)
+    if logged:
+        _log_validation(run)
     if wise_rows:
-        write_json(out.run("toy-x-y-s1").wise_validation, wise_rows)
+        write_json(run.wise_validation, wise_rows)
     assert run_states(cfg, out.path) == [("toy-x-y-s1", expected)]
-    assert not GridPlan(cfg, out.path).runs[0].needs_training()
+    plan = GridPlan(cfg, out.path)
+    assert not plan.runs[0].needs_training()
+    owners = {j.owner for j in grid_jobs(plan)}
+    assert ("toy-x-y-s1" in owners) == (expected != "done")  # the run does what --list says is left
+
+
+def _state_cases():
+    """Folder states of one run of a grid with benchmarks, WiSE-FT and its validation rows: (name, setup)."""
+    def model(run):
+        _model(run.train.model)
+
+    def evaluated(run):
+        _finish(run.evaluation(BENCH))
+        _finish(run.wise_evaluation(0.5, BENCH))
+
+    def rows(run):
+        write_json(run.wise_validation, [{"lambda": 0.5}])
+
+    return {
+        "nothing": [],
+        "checkpoint": [lambda run: (run.train.path / "checkpoints" / "checkpoint-3").mkdir(parents=True)],
+        "model": [model],
+        "model, validation logged by loss": [model, _log_validation],
+        "model, validation logged by mo": [model, lambda run: _log_validation(run, "mo")],
+        "model, evaluated": [model, evaluated],
+        "model, evaluated, validation logged": [model, evaluated, _log_validation],
+        "model, evaluated, validation logged, rows": [model, evaluated, _log_validation, rows],
+        "evaluated, model gone": [evaluated],
+        "evaluated, model gone, validation logged": [evaluated, _log_validation],
+        "checkpoint, validation logged": [lambda run: (run.train.path / "checkpoints" / "checkpoint-3").mkdir(
+            parents=True), _log_validation],
+    }
+
+
+@pytest.mark.parametrize("select_metric", ["loss", "mo"])
+@pytest.mark.parametrize("case", list(_state_cases()))
+def test_list_and_the_jobs_agree_on_what_is_done(tmp_path, case, select_metric):
+    """One rule: a run --list calls done gets no job, any other run gets one (both executors run these)."""
+    (tmp_path / "train").mkdir()
+    base = _experiment(tmp_path / "train", "agree", grid=[{"strategy": ["x-y"]}], evaluate_wise=0.5,
+                       wise_lambdas=[0.5])
+    cfg = load_experiment(base)
+    if select_metric != "loss":
+        cfg.train["toy"] = str(write_config(tmp_path / "train" / "train-mo.yaml", {
+            "model": "default", "datasets": [{"jsonl": "items.jsonl", "name": "toy"}],
+            "output_dir": str(tmp_path / "unused"),
+            "training": {"select_metric": select_metric}}))
+    out = ExperimentFolder(tmp_path / "out")
+    for setup in _state_cases()[case]:
+        setup(out.run("toy-x-y-s1"))
+    plan = GridPlan(cfg, out.path)
+    (run,) = plan.runs
+    owners = {j.owner for j in grid_jobs(plan)}
+    assert (run.state() == "done") == run.done() == (run.spec.run_id not in owners), (case, run.state(), owners)
 
 
 def test_a_wise_evaluation_left_keeps_a_run_unfinished(tmp_path):

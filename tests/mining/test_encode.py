@@ -29,7 +29,7 @@ def test_mining_after_the_distillation_targets_encodes_nothing(tmp_path, tiny_mo
     from hybridbatch.training.config import load_config
     from hybridbatch.training.data import prepare_data
     from hybridbatch.training.losses import distill_targets
-    from hybridbatch.training.trainer import resolve_hardware, resolve_prompts
+    from hybridbatch.training.runtime import resolve_hardware, resolve_prompts
 
     write_jsonl(tmp_path / "items.jsonl", toy_items(30, ["en", "de", "es"]))
     cfg = write_config(tmp_path / "t.yaml", {"datasets": [{"jsonl": "items.jsonl", "name": "toy"}],

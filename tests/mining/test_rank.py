@@ -43,7 +43,7 @@ def _run(pairs, Q, P, **settings):
     table = ItemTable(pairs)
     lang = np.array([LANGS.index(x) for x in table.lang])
     texts = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
-    return table, lang, mine(Q, P, lang, table.cluster, candidate_items(texts), MiningSettings(**settings))
+    return table, lang, mine(Q, P, lang, table.cluster, candidate_items(texts), MiningSettings.of(**settings))
 
 
 def _reference(Q, P, lang, cluster, candidates, s: MiningSettings):
@@ -94,7 +94,7 @@ def test_top_sampling_equals_a_full_stable_sort(settings, monkeypatch):
     Q, P = _vectors(pairs)
     table, lang, mined = _run(pairs, Q, P, **settings)
     texts = [it.passage for it in pairs.datasets[0].items]
-    ref = _reference(Q, P, lang, table.cluster, candidate_items(texts), MiningSettings(**settings))
+    ref = _reference(Q, P, lang, table.cluster, candidate_items(texts), MiningSettings.of(**settings))
     assert [[(c, r) for c, r, _ in kept] for kept in mined.negatives] == ref
     monkeypatch.setattr(rank, "CHUNK_CELLS", 7 * len(texts))  # 7 queries per chunk: the same result
     chunked = _run(pairs, Q, P, **settings)[2].negatives  # (scores to float32 rounding: BLAS blocks differ)
@@ -144,14 +144,15 @@ def test_bias_counts_the_eligible_candidates_before_the_policy():
 
 
 @pytest.mark.parametrize("bad, message", [
-    (dict(policy="mixed"), "unknown negatives policy"),
-    (dict(per_query=0), "--per-query 0 must be >= 1"),
-    (dict(range_min=-1), "--range-min -1"),
-    (dict(range_min=5, range_max=5), "--range-max 5 must be larger"),
+    (dict(policy="mixed"), "'negatives.policy' is 'mixed'; expected one of same-language, other-language, any"),
+    (dict(policy=None), "mining needs a negatives.policy"),
+    (dict(per_query=0), "'negatives.per_query' is 0; must be >= 1"),
+    (dict(range_min=-1), "'negatives.range_min' is -1"),
+    (dict(range_min=5, range_max=5), "negatives.range_max 5 must be larger"),
     (dict(per_query=5, range_min=8, range_max=10), "cannot fit"),
-    (dict(margin=-0.1), "--margin -0.1"),
-    (dict(sampling="best"), "unknown sampling"),
+    (dict(margin=-0.1), "'negatives.margin' is -0.1"),
+    (dict(sampling="best"), "'sampling' is 'best'; expected one of top, random"),
 ])
 def test_bad_settings_are_refused(bad, message):
     with pytest.raises(HybridbatchError, match=message):
-        MiningSettings(**bad).validate()
+        MiningSettings.of(**bad).validate()

@@ -107,3 +107,19 @@ def test_base_scorer_summary_line_from_measures():
     line = Toy().summary_line({"benchmark": "t", "summary": {"a": 0.25, "x": {"b": None}}})
     assert line == "t: A 0.250  B –"
     assert Toy().primary.name == "a"
+
+
+def test_a_measure_that_needs_more_languages_says_so_when_undefined():
+    class Toy(BaseScorer):
+        kind = "toy"
+        measures = (Measure("mo", "mo", "Mo."), Measure("cr", "cr", "Cr.", min_languages=2),
+                    Measure("rd", "rd", "rank distance", digits=1, min_languages=3))
+
+    summary = {"mo": 0.5, "cr": None, "rd": None}
+    assert Toy().summary_line({"benchmark": "t", "languages": ["en"], "summary": summary}) == (
+        "t: Mo. 0.500  Cr. n/a (one language)  rank distance n/a (one language)")
+    assert Toy().summary_line({"benchmark": "t", "languages": ["de", "en"], "summary": summary}) == (
+        "t: Mo. 0.500  Cr. –  rank distance n/a (two languages)")  # with two, an undefined Cr. is just missing
+    summary |= {"cr": 0.25, "rd": 3.0}
+    assert Toy().summary_line({"benchmark": "t", "languages": ["de", "en", "es"], "summary": summary}) == (
+        "t: Mo. 0.500  Cr. 0.250  rank distance 3.0")

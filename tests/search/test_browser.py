@@ -15,7 +15,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 REQUIRED = os.environ.get("HYBRIDBATCH_REQUIRE_BROWSER") == "1"  # set by .ci/run: there a missing browser fails
 pytestmark = pytest.mark.skipif(not (CHROMIUM and DRIVER) and not REQUIRED,
-                                reason="needs Debian's chromium and chromium-driver (apt)")
+                                reason="chromium or chromedriver not found on PATH: the search page's browser "
+                                "tests need Debian's chromium and chromium-driver (apt-get install chromium "
+                                "chromium-driver; .ci/run installs them)")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import pytest
 from hybridbatch.data.training_pairs import Item, PairSet
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import SamplingConfig
+from hybridbatch.training.dataset import planned_dataset
 from hybridbatch.training.negatives import NegativeSlots, choose_slots
 from hybridbatch.training.planner import BatchPlanner, plan_record
 from tests.training.helpers import toy_items, toy_pairs, toy_training
@@ -60,19 +61,19 @@ def test_no_negative_of_a_step_belongs_to_a_cluster_of_its_rows(seed):
             assert (ds.item_lang[negatives] == ds.row_qlang[b.rows]).all()
 
 
-def test_dataset_indices_address_row_and_slot():
+def test_planned_dataset_holds_each_planned_row_with_its_mined_negative():
     pairs = toy_training(toy_pairs(30))
     planner = planner_with_negatives(pairs, k=3, seed=1)
-    batch = next(iter(planner.plan(0)))
-    assert (batch.dataset_indices(3) == batch.rows * 3 + batch.slots).all()
-    table = pairs.to_dataset(row_labels=True, negative_slots=planner.negatives)
-    assert len(table) == 3 * pairs.n_rows
+    table, planned = planned_dataset(pairs, planner, 3, row_labels=True)
+    assert len(table) == 3 * planner.batch_size and planned.entries(0, 3) is None
     ds = pairs.datasets[0]
-    for row, negative, index in zip(batch.rows, batch.negatives, batch.dataset_indices(3)):
-        entry = table[int(index)]
-        query_item = ds.items[ds.row_query_item[row]]
-        assert entry["query"] == query_item.query and entry["label"] == row
-        assert entry["negative"] == ds.passage_text(ds.items[negative])
+    for index, batch in enumerate(planner.plan_sequence(3)):
+        entries = planned.entries(0, index)
+        for row, entry in zip(batch.rows, table[entries[0]:entries[-1] + 1]["query"]):
+            assert entry == ds.items[int(ds.row_query_item[row])].query
+        got = table[entries]
+        assert got["label"] == batch.rows.tolist()
+        assert got["negative"] == [ds.passage_text(ds.items[int(n)]) for n in batch.negatives]
 
 
 def test_plan_is_unchanged_without_negatives_and_deterministic_with_them():

@@ -11,7 +11,7 @@ import yaml
 from hybridbatch.cli import main
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.training import checkpoints, trainer
+from hybridbatch.training import checkpoints, runtime, trainer
 from hybridbatch.training.config import TrainConfig, dump_yaml, load_config
 from hybridbatch.training.data import prepare_data
 from hybridbatch.training.planner import BatchPlanner
@@ -243,7 +243,7 @@ def test_resume_refuses_a_changed_config_and_a_fresh_run_refuses_old_checkpoints
 
 
 def test_prompt_modes():
-    resolve_prompts = trainer.resolve_prompts
+    resolve_prompts = runtime.resolve_prompts
 
     class M:
         prompts = {"query": "query: ", "document": "passage: "}

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybridbatch.benchmarks import afriqa, beir, lareqa, tatoeba, tico19
+from hybridbatch.benchmarks import afriqa, americasnli, beir, lareqa, pawsx, tatoeba, tico19, tydiqa, xnli
 from hybridbatch.benchmarks.family import BenchmarkFamily
 from hybridbatch.errors import HybridbatchError
 
@@ -23,6 +23,10 @@ FAMILIES: list[BenchmarkFamily] = [
     tatoeba.FAMILY,
     tico19.FAMILY,
     afriqa.FAMILY,
+    tydiqa.FAMILY,
+    xnli.FAMILY,
+    pawsx.FAMILY,
+    americasnli.FAMILY,
 ]
 
 

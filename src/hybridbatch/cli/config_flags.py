@@ -4,37 +4,49 @@ one ``--name`` per overridable leaf, its type, choices and help taken from the f
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import types
 import typing
 from typing import Any, Literal
 
-from hybridbatch.config import BACKENDS, PRECISIONS, OverrideField, override_fields
+from hybridbatch.config import OverrideField, coerce, override_fields
+from hybridbatch.errors import HybridbatchError
+
+HARDWARE_FIELDS = ("precision", "backend", "device")
+"""The :class:`~hybridbatch.evaluation.config.EvaluationSettings` fields of every command that encodes."""
+ENCODING_FIELDS = ("model", "languages", "data_dir", "batch_size", *HARDWARE_FIELDS, "cache")
+"""The :class:`~hybridbatch.evaluation.config.EvaluationConfig` fields of a command that encodes a corpus."""
+DEST_PREFIX = "cfg__"
+"""Every flag derived from a config field has a dest starting so (and no hand-written flag has)."""
 
 
-def add_config_flags(parser: argparse.ArgumentParser, cls, *, aliases: dict[str, list[str]] | None = None,
-                     group_title: str = "configuration overrides",
-                     group_description: str = "every field of the YAML config; a flag replaces its value",
+def add_config_flags(parser: argparse.ArgumentParser, cls, *, include: tuple[str, ...] | None = None,
                      exclude: tuple[str, ...] = (), required: tuple[str, ...] = (),
-                     help_overrides: dict[str, str] | None = None) -> dict[str, str]:
-    """Add a flag for every overridable leaf of ``cls`` (less ``exclude``); returns ``{argparse dest: dotted
-    path}``.
+                     help_overrides: dict[str, str] | None = None, deprecated: dict[str, list[str]] | None = None,
+                     choices: bool = False, group_title: str = "configuration overrides",
+                     group_description: str = "every field of the YAML config; a flag replaces its value"
+                     ) -> dict[str, str]:
+    """Add a flag for every overridable leaf of ``cls`` (only ``include`` when given, less ``exclude``), spelled
+    as its field declares (:func:`hybridbatch.config.setting` ``flags``); returns ``{argparse dest: dotted path}``.
 
-    ``aliases`` maps a leaf name to its flag spellings (the first is the canonical one); ``required`` names
-    leaves whose flag must be given; ``help_overrides`` replaces a leaf's help text on the command line. A
-    list leaf takes comma-separated values and may be repeated (the values add up).
+    ``required`` names leaves whose flag must be given; ``help_overrides`` replaces a leaf's help text for this
+    command; ``deprecated`` adds old spellings of a leaf, accepted but not shown; ``choices``: argparse checks a
+    Literal leaf's value against its choices (for commands whose values reach no config loader, which would give
+    the one-line error naming the key). A list leaf takes comma-separated values and may be repeated (the values
+    add up).
     """
-    aliases = aliases or {}
     group = parser.add_argument_group(group_title, group_description)
     dests: dict[str, str] = {}
     for path, leaf in override_fields(cls).items():
-        if path in exclude:
+        if path in exclude or (include is not None and path not in include):
             continue
-        flags = aliases.get(leaf.name, [f"--{leaf.name.replace('_', '-')}"])
-        dest = f"cfg__{path.replace('.', '__')}"
-        kwargs = _argparse_kwargs(leaf)
+        dest = f"{DEST_PREFIX}{path.replace('.', '__')}"
+        kwargs = _argparse_kwargs(leaf, choices)
         if help_overrides and path in help_overrides:
             kwargs["help"] = help_overrides[path]
-        group.add_argument(*flags, dest=dest, default=argparse.SUPPRESS, required=path in required, **kwargs)
+        group.add_argument(*leaf.flags, dest=dest, default=argparse.SUPPRESS, required=path in required, **kwargs)
+        for old in (deprecated or {}).get(path, []):
+            group.add_argument(old, dest=dest, default=argparse.SUPPRESS, **(kwargs | {"help": argparse.SUPPRESS}))
         dests[dest] = path
     return dests
 
@@ -44,7 +56,26 @@ def overrides_from_args(args: argparse.Namespace, dests: dict[str, str]) -> dict
     return {path: getattr(args, dest) for dest, path in dests.items() if hasattr(args, dest)}
 
 
-def _argparse_kwargs(leaf: OverrideField) -> dict[str, Any]:
+def values_from_args(args: argparse.Namespace, dests: dict[str, str], cls) -> dict[str, Any]:
+    """``{dotted path: value}`` for every flag of ``dests`` (added from ``cls``): the given value checked
+    against the field's type and range, else the field's default."""
+    leaves = override_fields(cls)
+    out = {}
+    for dest, path in dests.items():
+        leaf = leaves[path]
+        if hasattr(args, dest):
+            try:
+                out[path] = coerce(leaf.hint, getattr(args, dest), path, leaf.field)
+            except HybridbatchError as exc:
+                raise HybridbatchError(str(exc), path="command line") from None
+        elif leaf.field.default_factory is not dataclasses.MISSING:
+            out[path] = leaf.field.default_factory()
+        else:
+            out[path] = leaf.field.default
+    return out
+
+
+def _argparse_kwargs(leaf: OverrideField, choices: bool = False) -> dict[str, Any]:
     hint, optional = _strip_optional(leaf.hint)
     help_text = leaf.field.metadata.get("help")
     default = leaf.field.default
@@ -54,6 +85,9 @@ def _argparse_kwargs(leaf: OverrideField) -> dict[str, Any]:
     origin = typing.get_origin(hint)
     if hint is bool:
         kwargs["action"] = argparse.BooleanOptionalAction
+        del kwargs["metavar"]
+    elif origin is Literal and choices:
+        kwargs["choices"] = typing.get_args(hint)
         del kwargs["metavar"]
     elif origin is Literal:  # checked by the config loader, which gives a one-line error
         kwargs["metavar"] = "{" + ",".join(typing.get_args(hint)) + "}"
@@ -88,19 +122,3 @@ def _nullable(kind):
 
     parse.__name__ = kind.__name__
     return parse
-
-
-def add_hardware_flags(parser: argparse.ArgumentParser) -> None:
-    """``--precision``, ``--backend`` and ``--device`` for the commands that encode outside an evaluation config
-    (index, search, serve; ``evaluate`` takes the same flags from :class:`EvaluationSettings`' fields)."""
-    parser.add_argument("--precision", choices=list(PRECISIONS), default="auto",
-                        help="auto (default): bfloat16 autocast where bf16 is native (CUDA, CPUs with AVX512-BF16 "
-                        "or AMX; 2.7x faster there), else fp32 (emulated bf16 was 2.9x slower); speed and drift in "
-                        "docs/RESULTS.md")
-    parser.add_argument("--backend", choices=list(BACKENDS), default="torch",
-                        help="what runs the forward pass: torch (default), onnx (ONNX Runtime, fp32 only) or "
-                        "openvino (OpenVINO; fp32 as true f32; the fastest measured, docs/RESULTS.md), each an "
-                        "export of the torch model made once into the cache; optional extras: "
-                        "pip install 'hybridbatch[onnx]' / 'hybridbatch[openvino]'")
-    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto",
-                        help="auto (default): CUDA when present, else the CPU")

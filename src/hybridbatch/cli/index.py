@@ -5,9 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hybridbatch.cli.config_flags import add_config_flags, add_hardware_flags, overrides_from_args
+from hybridbatch.cli.config_flags import (
+    ENCODING_FIELDS,
+    add_config_flags,
+    overrides_from_args,
+    values_from_args,
+)
 from hybridbatch.config import from_dict
-from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.config import EvaluationConfig
 from hybridbatch.search.builder import build_index
 from hybridbatch.search.index import IndexSettings
 
@@ -19,32 +24,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "index and store ids, languages and texts beside it with a manifest (model identity, corpus hash, "
         "counts per language, versions). Search it with 'hybridbatch search', serve it with 'hybridbatch serve'.")
     p.add_argument("--corpus", required=True,
-                   help="FILE.jsonl (id, text, lang, optional title and other fields) | beir:DIR | xquad-r | "
-                   "mlqa-r | lareqa:DIR (a benchmark's candidate sentences)")
+                   help="FILE.jsonl (id, text, lang, optional title and other fields) | beir:DIR (its "
+                   "corpus.jsonl) | any benchmark spec, e.g. xquad-r or tatoeba (the benchmark's candidates)")
     p.add_argument("--out", required=True, help="index folder (new, or an existing index with --add)")
-    p.add_argument("--model", help="'default' (multilingual-e5-small) or a model folder (default: 'default'; "
-                   "with --add, the index's own model)")
     p.add_argument("--add", action="store_true", help="add the corpus to the index already in --out")
     p.add_argument("--lang", help="language of records without a 'lang' field (BEIR corpora)")
-    p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
-    p.add_argument("--batch-size", type=int, default=64, help="encoding batch size (default: %(default)s)")
-    add_hardware_flags(p)
-    p.add_argument("--no-cache", action="store_true", help="do not read or write the embedding cache")
+    encoding = add_config_flags(
+        p, EvaluationConfig, include=ENCODING_FIELDS, choices=True, group_title="encoding",
+        group_description="as 'hybridbatch evaluate' encodes",
+        help_overrides={"model": "'default' (multilingual-e5-small) or a model folder (default: 'default'; with "
+                                 "--add, the index's own model)",
+                        "languages": "comma-separated languages of a benchmark corpus (default: the benchmark's "
+                                     "own set)"})
     dests = add_config_flags(p, IndexSettings, group_title="index settings",
                              group_description="the index kind and its parameters (recorded in the manifest; "
                              "ignored with --add, which keeps the index's own)")
-    p.set_defaults(func=run, config_dests=dests)
+    p.set_defaults(func=run, config_dests=dests, encoding_flags=encoding)
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.batch_size < 1:
-        raise HybridbatchError(f"--batch-size must be ≥ 1, got {args.batch_size}")
+    enc = values_from_args(args, args.encoding_flags, EvaluationConfig)
     settings = from_dict(IndexSettings, overrides_from_args(args, args.config_dests))
     settings.validate()
-    manifest = build_index(args.corpus, Path(args.out), model=args.model, add=args.add,
-                           settings=None if args.add else settings, data_dir=args.data_dir, lang=args.lang,
-                           batch_size=args.batch_size, precision=args.precision, device=args.device,
-                           cache=not args.no_cache, backend=args.backend)
+    manifest = build_index(args.corpus, Path(args.out), model=enc["model"], add=args.add,
+                           settings=None if args.add else settings, data_dir=enc["data_dir"], lang=args.lang,
+                           languages=enc["languages"], batch_size=enc["batch_size"], precision=enc["precision"],
+                           device=enc["device"], cache=enc["cache"], backend=enc["backend"])
     last = manifest["corpora"][-1]
     langs = ", ".join(f"{k} {v}" for k, v in manifest["counts"].items())
     print(f"{'added' if args.add else 'indexed'} {last['documents']} documents in {last['encode_seconds']:.1f} s "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from hybridbatch.cli.config_flags import add_config_flags, values_from_args
 from hybridbatch.merging.command import MergeRequest, run_merge
 
 
@@ -15,23 +16,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--lambda). Soup: the weighted mean of several fine-tuned models (two or more models, no --base). "
         "Models must share architecture and tokenizer. The output is a sentence-transformers folder.")
     p.add_argument("models", nargs="+", metavar="MODEL", help="fine-tuned model folder(s)")
-    p.add_argument("--base", help="the base model ('default' or a folder): WiSE-FT interpolation")
-    p.add_argument("--lambda", dest="lam", metavar="LAMBDA[,LAMBDA...]",
-                   help="WiSE-FT weight of the fine-tuned model (0..1); several: a sweep scored on the validation "
-                   "split of --validate-with, the best one is saved")
-    p.add_argument("--validate-with", metavar="TRAIN.yaml",
-                   help="training config whose validation split scores a lambda sweep (the fine-tuned model's own)")
-    p.add_argument("--select-metric", default="mo+mul", choices=["mo", "cr", "mul", "mo+mul", "mo+cr+mul"],
-                   help="validation measure that picks lambda (default: %(default)s; ties within 0.002 go to "
-                   "the smaller lambda)")
-    p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")
-    p.add_argument("--weights", help="soup: comma-separated weights, one per model (default: uniform)")
     p.add_argument("--out", required=True, help="output model folder")
-    p.set_defaults(func=run)
+    dests = add_config_flags(p, MergeRequest, choices=True, group_title="merge settings",
+                             group_description="WiSE-FT (--base, --lambda), a lambda sweep (--validate-with) or "
+                             "a soup (--weights)")
+    p.set_defaults(func=run, merge_flags=dests)
 
 
 def run(args: argparse.Namespace) -> int:
-    print(run_merge(MergeRequest(models=list(args.models), out=Path(args.out), base=args.base, lambdas=args.lam,
-                                 weights=args.weights, validate_with=args.validate_with,
-                                 select_metric=args.select_metric, data_dir=args.data_dir)))
+    settings = values_from_args(args, args.merge_flags, MergeRequest)
+    print(run_merge(MergeRequest(models=list(args.models), out=Path(args.out), **settings)))
     return 0

@@ -10,6 +10,7 @@ from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import check_output_dir
 from hybridbatch.reporting.compare import check_undefined_queries, load_record, write_comparison
 from hybridbatch.reporting.studies import write_studies
+from hybridbatch.run_files import RESULTS, SUMMARY
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -34,9 +35,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def find_eval_folders(path: Path) -> list[Path]:
     """``path`` itself if it holds results.json, else its descendants that do (sorted)."""
-    if (path / "results.json").is_file():
+    if (path / RESULTS).is_file():
         return [path]
-    found = sorted(p.parent for p in path.rglob("results.json") if "summary" not in p.parts)
+    found = sorted(p.parent for p in path.rglob(RESULTS) if SUMMARY not in p.parts)
     if not found:
         raise HybridbatchError("no evaluation folder (results.json) found", path=path)
     return found

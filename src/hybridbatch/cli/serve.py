@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from hybridbatch.cli.config_flags import add_hardware_flags
+from hybridbatch.cli.config_flags import HARDWARE_FIELDS, add_config_flags, values_from_args
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.evaluation.config import EvaluationConfig
 from hybridbatch.search.index import read_manifest
 from hybridbatch.search.query import Limits
 from hybridbatch.search.searcher import Searcher
@@ -29,8 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="how long a query waits for others to share its encoder call (default %(default)s)")
     p.add_argument("--no-batching", action="store_true",
                    help="encode each request on its own (the plain way; for comparison)")
-    add_hardware_flags(p)
-    p.set_defaults(func=run)
+    encoding = add_config_flags(p, EvaluationConfig, include=HARDWARE_FIELDS, choices=True, group_title="encoding",
+                                group_description="as 'hybridbatch evaluate' encodes")
+    p.set_defaults(func=run, encoding_flags=encoding)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +46,8 @@ def run(args: argparse.Namespace) -> int:
         raise HybridbatchError(f"--max-wait-ms must be ≥ 0, got {args.max_wait_ms}")
     for folder in args.indexes:
         read_manifest(folder)  # fail on a bad index before loading any model
-    searchers = [Searcher(folder, precision=args.precision, device=args.device, backend=args.backend)
+    enc = values_from_args(args, args.encoding_flags, EvaluationConfig)
+    searchers = [Searcher(folder, precision=enc["precision"], device=enc["device"], backend=enc["backend"])
                  for folder in args.indexes]
     if len(searchers) == 2 and searchers[0].name == searchers[1].name:
         searchers[1].name += " (2)"

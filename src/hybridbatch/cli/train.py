@@ -19,13 +19,7 @@ from hybridbatch.training.config import TrainConfig, apply_overrides, load_confi
 from hybridbatch.training.data import leakage_reports, prepare_data
 from hybridbatch.training.planner import BatchPlanner, plan_record
 
-# flag spellings kept from before the flags were derived from the config fields
 MAX_PLAN_BATCHES = 1_000_000
-FLAG_ALIASES = {"learning_rate": ["--lr", "--learning-rate"], "output_dir": ["--out", "--output-dir"],
-                "eval_benchmarks": ["--eval-benchmark", "--eval-benchmarks"], "file": ["--negatives-file"],
-                "policy": ["--negatives-policy"], "candidates": ["--negative-candidates"],
-                "per_query": ["--negatives-per-query"], "range_min": ["--negatives-range-min"],
-                "range_max": ["--negatives-range-max"], "margin": ["--negatives-margin"]}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -48,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="train with N processes on this machine (DDP; gloo on CPU): runs this command again through "
                    "'torchrun --standalone --nproc_per_node N -m hybridbatch train ...'; each step is N batches of "
                    "--batch-size side by side. With --dry-run / --plan-out: plan for N ranks")
-    p.set_defaults(func=run, config_flags=add_config_flags(p, TrainConfig, aliases=FLAG_ALIASES))
+    p.set_defaults(func=run, config_flags=add_config_flags(p, TrainConfig))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -115,7 +109,7 @@ def plan(config: TrainConfig, args: argparse.Namespace) -> None:
         print(("LEAKAGE: " if report.overlap else "no leakage: ") + report.summary())
     for ps in data.train.datasets:
         print(f"{ps.name}: {len(ps.items)} training items, {len(ps.groups)} groups, "
-              f"{len(ps.row_group)} rows, languages {' '.join(ps.languages)}")
+              f"{ps.n_rows} rows, languages {' '.join(ps.languages)}")
     kinds = Counter(b.batch_type for b in batches)
     langs = Counter(b.language for b in batches if b.language)
     if len(data.train.datasets) > 1:

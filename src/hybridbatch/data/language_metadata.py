@@ -2,19 +2,24 @@
 
 The data is ``languages.json`` next to this module (package data): one entry per language under a
 canonical key (ISO 639-3, or the code Tatoeba uses), and per benchmark code system (``lareqa``: ISO
-639-1, ``tatoeba``: ISO 639-3, ``tico19``: TICO-19's own codes such as ``es_LA``, ``ti_ER``, ``afriqa``)
-the map from its codes to those keys. The resource class is the 0-5 taxonomy of Joshi et al. 2020; each
+639-1, ``tatoeba``: ISO 639-3, ``tico19``: TICO-19's own codes such as ``es_LA``, ``ti_ER``, ``afriqa``,
+``ntrex128``: NTREX-128's file codes such as ``zho_Hant``, ``srp-Cyrl``, ``fra-CA``) the map from its codes
+to those keys. The resource class is the 0-5 taxonomy of Joshi et al. 2020; each
 entry says where its class comes from (``class_source``: the paper's Table 1, the published list as
 transcribed second-hand, or this project's estimate, with a note), so that nothing is more certain than
 its source.
 
 Codes are unambiguous across the systems (a 2-letter code is ISO 639-1, 3 letters ISO 639-3), so
-:func:`language_info` resolves a code without being told its system; ``-`` and ``_`` are the same.
+:func:`language_info` resolves a code without being told its system; ``-`` and ``_`` are the same, and a
+script (``-Hant``) or region (``-GB``) subtag it does not know is dropped. :func:`project_code` gives the one
+code hybridbatch writes for a language of a code system in training data and reports (``zho_Hant`` →
+``zh-Hant``, ``eng-GB`` → ``en-GB``, ``arb`` → ``ar``).
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -24,6 +29,11 @@ from typing import Any
 from hybridbatch.errors import HybridbatchError
 
 CLASS_SOURCES = ("joshi2020:table1", "lang2tax", "estimate")
+# A script subtag (ISO 15924, ``Hant``) or a region subtag (ISO 3166 ``GB`` / UN M.49 ``419``) after ``-`` or ``_``.
+_SUBTAG = re.compile(r"^(?P<base>[A-Za-z]{2,3})[-_](?:(?P<script>[A-Z][a-z]{3})|(?P<region>[A-Z]{2}|[0-9]{3}))$")
+# The variety of an entry's primary script that a script subtag may name without being marked: Chinese written
+# in Simplified characters is the unmarked case (TICO-19 ``zh``, NTREX ``zho_Hans``), Cantonese in Traditional.
+_UNMARKED_VARIANT = {"cmn": "Hans", "wuu": "Hans", "yue": "Hant"}
 _FIELDS = {"name": str, "script": str, "family": str, "joshi_class": int, "class_source": str}
 
 
@@ -127,8 +137,18 @@ def _index() -> dict[str, str]:
     return index
 
 
+def _resolve(code: str) -> str | None:
+    """Canonical key of a system-less ``code``, dropping an unknown script or region subtag; None if unknown."""
+    key = _index().get(_norm(code))
+    if key is None:
+        match = _SUBTAG.match(code.strip())
+        if match:
+            key = _index().get(match["base"])
+    return key
+
+
 def code_systems() -> list[str]:
-    """Names of the code systems (``lareqa``, ``tatoeba``, ``tico19``, ``afriqa``)."""
+    """Names of the code systems (``lareqa``, ``tatoeba``, ``tico19``, ``afriqa``, ``ntrex128``, …)."""
     return list(metadata()["code_systems"])
 
 
@@ -145,7 +165,7 @@ def language_info(code: str, system: str | None = None) -> LanguageInfo:
     if system is not None:
         key = system_codes(system).get(code) or system_codes(system).get(_norm(code))
     else:
-        key = _index().get(_norm(code))
+        key = _resolve(code)
     if key is None:
         where = f"code system {system!r}" if system else "any code system"
         raise HybridbatchError(f"unknown language code {code!r} in {where}", path=_source())
@@ -157,7 +177,28 @@ def language_info(code: str, system: str | None = None) -> LanguageInfo:
 
 def known(code: str) -> bool:
     """Whether :func:`language_info` knows ``code``."""
-    return _norm(code) in _index()
+    return _resolve(code) is not None
+
+
+def project_code(code: str, system: str) -> str:
+    """The code hybridbatch writes for ``code`` of code system ``system`` in training data and reports.
+
+    The entry's ISO 639-1 code, else its canonical key; plus ``-<Script>`` when ``code`` names a script other
+    than the entry's primary (first) one, and ``-<REGION>`` when it names a region: ntrex128 ``arb`` → ``ar``,
+    ``zho_Hans`` → ``zh``, ``zho_Hant`` → ``zh-Hant``, ``srp-Cyrl`` → ``sr-Cyrl`` (Serbian's primary script
+    here is Latin), ``eng-GB`` → ``en-GB``. :func:`language_info` resolves every result. A code the system does
+    not have, or an unknown system, is an error.
+    """
+    info = language_info(code, system)
+    out = info.iso639_1 or info.code
+    match = _SUBTAG.match(code.strip())
+    if match and match["script"]:
+        script = match["script"]
+        if script not in (info.scripts[0], _UNMARKED_VARIANT.get(info.code)):
+            out += f"-{script}"
+    elif match and match["region"]:
+        out += f"-{match['region']}"
+    return out
 
 
 def describe(codes: Iterable[str], system: str | None = None) -> dict[str, dict[str, Any]]:

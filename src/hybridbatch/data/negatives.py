@@ -28,20 +28,23 @@ from __future__ import annotations
 
 import json
 import math
+import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from hybridbatch.data.training_pairs import TrainingPairs, normalize_text
+from hybridbatch.data.clusters import components
+from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import atomic_file
 
 FORMAT = "hybridbatch-negatives"
 VERSION = 1
-POLICIES: tuple[str, ...] = ("same-language", "other-language", "any")
+NegativePolicy = Literal["same-language", "other-language", "any"]
+POLICIES: tuple[str, ...] = typing.get_args(NegativePolicy)
 _LINE_FIELDS = {"dataset", "query_id", "lang", "negatives"}
 _NEGATIVE_FIELDS = {"id", "lang", "rank", "score", "dataset"}
 
@@ -69,29 +72,12 @@ def policy_allows(policy: str, query_lang: str, negative_lang: str) -> bool:
 def global_clusters(pairs: TrainingPairs) -> np.ndarray:
     """Conflict cluster of every global item (dataset after dataset, as :attr:`TrainingPairs.item_offsets`):
     each dataset's :attr:`PairSet.cluster_of`, merged across datasets where two items share a normalised
-    passage or query text (the rule :class:`PairSet` applies within a dataset)."""
+    passage or query text (the rule :class:`PairSet` applies within a dataset, :func:`components`)."""
     offsets = np.cumsum([0] + [ps.n_clusters for ps in pairs.datasets])
-    parent = list(range(int(offsets[-1])))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    first: dict[tuple[str, str], int] = {}
-    nodes = []
-    for d, ps in enumerate(pairs.datasets):
-        for it, g in zip(ps.items, ps.item_group):
-            node = int(offsets[d] + ps.cluster_of[g])
-            nodes.append(node)
-            for key in (("p", normalize_text(it.passage)), ("q", normalize_text(it.query))):
-                ra, rb = find(node), find(first.setdefault(key, node))
-                if ra != rb:
-                    parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(n) for n in nodes], dtype=np.int64)
-    _, cluster = np.unique(roots, return_inverse=True)
-    return cluster.astype(np.int64)
+    node = np.concatenate([offsets[d] + ps.cluster_of[ps.item_group] for d, ps in enumerate(pairs.datasets)])
+    passage = np.concatenate([ps.keys("passage_key") for ps in pairs.datasets])
+    query = np.concatenate([ps.keys("query_key") for ps in pairs.datasets])
+    return components(int(offsets[-1]), node, passage, query)[node]
 
 
 class ItemTable:

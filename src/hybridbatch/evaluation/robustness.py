@@ -27,6 +27,7 @@ from hybridbatch.evaluation.config import parse_perturbations
 from hybridbatch.outputs import write_json
 from hybridbatch.render.plots import pyplot
 from hybridbatch.render.tables import csv_text, fmt, markdown_table
+from hybridbatch.run_files import RESULTS_MD, ROBUSTNESS_RECORD
 
 Measures = tuple[tuple[str, str], ...]
 """``(summary path, label)`` pairs compared clean and perturbed: a family's ``robustness_measures``."""
@@ -59,15 +60,18 @@ def run_perturbations(bench: Benchmark, scorer, encoder, C: np.ndarray, clean: d
     returns the robustness dict (also robustness.json)."""
     measures = robustness_measures(bench)
     rows = []
-    for p in parse_perturbations(specs):
+    perturbations = parse_perturbations(specs)
+    for i, p in enumerate(perturbations):
         texts, stats = perturb_queries(bench, p, seed)
-        Qp, encoded = encode_texts(encoder, texts, "query", cache=cache)
+        # passes 1 and 2 encoded the clean queries and passages (.runner)
+        Qp, encoded = encode_texts(encoder, texts, "query", cache=cache, label=f"{bench.name} {p.key}",
+                                   step=(3 + i, 2 + len(perturbations)))
         results, per_query = scorer.score(bench, Qp, C)
         results["perturbation"] = {"name": p.name, "strength": p.strength, "seed": seed, **stats}
         sub = folder / folder_name(p)
         sub.mkdir()
         write_json(sub / "perturbed_results.json", results)
-        (sub / "results.md").write_text(scorer.markdown(results), encoding="utf-8")
+        (sub / RESULTS_MD).write_text(scorer.markdown(results), encoding="utf-8")
         np.savez_compressed(sub / "perturbed_per_query.npz", **per_query)
         (sub / "examples.txt").write_text("".join(f"{q.id}\t{q.text}\t{t}\n" for q, t in
                                                   list(zip(bench.queries, texts))[:20]), encoding="utf-8")
@@ -88,7 +92,7 @@ def write_robustness(folder: Path, robustness: dict[str, Any], measures: Measure
     """robustness.json, .md (drops), .csv (long) and .png (drop against strength) into ``folder``."""
     rows = robustness["rows"]
     shown = [(path, label) for path, label in measures if any(r[path]["drop"] is not None for r in rows)]
-    write_json(folder / "robustness.json", robustness)
+    write_json(folder / ROBUSTNESS_RECORD, robustness)
     lines = [f"# Robustness on {robustness['benchmark']} (seed {robustness['seed']})", "",
              "Drop = clean − perturbed (rank distance: perturbed − clean); positive = worse.", ""]
     lines += markdown_table(["perturbation", "queries changed"] + [f"{label} drop" for _, label in shown],

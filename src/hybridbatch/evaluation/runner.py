@@ -28,6 +28,7 @@ from hybridbatch.hardware import resolve_device
 from hybridbatch.models.backends import resolve_backend_precision
 from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import atomic_dir, provenance, write_json
+from hybridbatch.run_files import EVAL_CONFIG, PER_QUERY, RESULTS, RESULTS_CSV, RESULTS_MD
 from hybridbatch.scoring.scorer import Scorer
 
 log = logging.getLogger(__name__)
@@ -62,8 +63,11 @@ def embed_benchmark(bench: Benchmark, cfg: EvaluationConfig, encoder=None) -> tu
     encoder = encoder or build_encoder(cfg)
     load_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    Q, n_q = encode_texts(encoder, [q.text for q in bench.queries], "query", cache=cfg.cache)
-    C, n_c = encode_texts(encoder, bench.candidate_texts(cfg.candidate_text), "passage", cache=cfg.cache)
+    passes = 2 + len(cfg.perturb)  # then one per perturbation (.robustness)
+    Q, n_q = encode_texts(encoder, [q.text for q in bench.queries], "query", cache=cfg.cache, label=bench.name,
+                          step=(1, passes))
+    C, n_c = encode_texts(encoder, bench.candidate_texts(cfg.candidate_text), "passage", cache=cfg.cache,
+                          label=bench.name, step=(2, passes))
     seconds = time.perf_counter() - start
     encoded = n_q + n_c
     return Q, C, {"source": "model", "encoder_identity": encoder.identity,
@@ -77,12 +81,12 @@ def write_report(out: Path, results: dict[str, Any], per_query: dict[str, np.nda
     """Fill folder ``out`` with every report file: results.json/.md/.csv, the scorer's plots,
     per_query.npz and config.json."""
     scorer = scorer or get_scorer(results["kind"])
-    write_json(out / "results.json", results)
-    (out / "results.csv").write_text(scorer.csv(results), encoding="utf-8")
-    (out / "results.md").write_text(scorer.markdown(results), encoding="utf-8")
+    write_json(out / RESULTS, results)
+    (out / RESULTS_CSV).write_text(scorer.csv(results), encoding="utf-8")
+    (out / RESULTS_MD).write_text(scorer.markdown(results), encoding="utf-8")
     scorer.write_plots(results, out)
-    np.savez_compressed(out / "per_query.npz", **per_query)
-    write_json(out / "config.json", provenance(asdict(cfg)))
+    np.savez_compressed(out / PER_QUERY, **per_query)
+    write_json(out / EVAL_CONFIG, provenance(asdict(cfg)))
 
 
 def run_evaluation(cfg: EvaluationConfig, out: Path, *, save_embeddings: Path | None = None,

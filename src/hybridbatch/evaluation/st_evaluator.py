@@ -80,8 +80,11 @@ class RetrievalEvaluator(SentenceEvaluator):
         was_training, threads = model.training, torch.get_num_threads()
         model.eval()
         try:
-            Q, _ = encode_texts(encoder, [q.text for q in self.bench.queries], "query", cache=False)
-            C, _ = encode_texts(encoder, self.bench.candidate_texts(self.candidate_text), "passage", cache=False)
+            label = f"validation {self.bench.name}"
+            Q, _ = encode_texts(encoder, [q.text for q in self.bench.queries], "query", cache=False, label=label,
+                                step=(1, 2))
+            C, _ = encode_texts(encoder, self.bench.candidate_texts(self.candidate_text), "passage", cache=False,
+                                label=label, step=(2, 2))
         finally:
             model.train(was_training)
             torch.set_num_threads(threads)

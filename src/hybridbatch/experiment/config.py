@@ -23,7 +23,7 @@ import dataclasses
 import itertools
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
@@ -93,6 +93,24 @@ class ExperimentConfig:
     models_from: str | None = setting(None, help="another experiment's output folder: a run trained there with "
                                       "the same training config, overrides and seed is evaluated, not retrained")
     source: str = setting("", internal=True)  # the YAML file this was read from
+
+
+@dataclass
+class ExecutorSettings:
+    """What runs the steps of a grid (``hybridbatch experiment`` flags; not part of the experiment file)."""
+
+    executor: Literal["local", "ray"] = setting("local", help="local: every step in this process, one after the "
+                                                "other; ray: every step a Ray task, runs side by side (pip install "
+                                                "'hybridbatch[ray]')")
+    ray_address: str | None = setting(None, help="--executor ray: join this running Ray cluster (also 'auto', "
+                                      "'ray://HOST:PORT'); default: $RAY_ADDRESS, else a new local cluster on this "
+                                      "machine")
+    ray_cpus: float = setting(1.0, gt=0.0, help="--executor ray: CPUs per step of a run")
+    ray_gpus: float = setting(0.0, ge=0.0, help="--executor ray: GPUs per step of a run (fractions allowed)")
+    ray_memory: str | None = setting(None, help="--executor ray: memory reserved per step of a run, e.g. 8G "
+                                     "(default: none)")
+    ray_retries: int = setting(0, ge=0, help="--executor ray: times a step whose worker died is retried before it "
+                               "counts as failed")
 
 
 @dataclass(frozen=True)

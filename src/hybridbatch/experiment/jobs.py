@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Protocol
 
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.experiment.config import training_config
 from hybridbatch.experiment.layout import SOUP_STEP, VALIDATION_STEP
 from hybridbatch.experiment.plan import GridPlan, RunPlan
 from hybridbatch.experiment.steps import EvaluateStep, SoupStep
@@ -115,30 +114,15 @@ def _soup(step: SoupStep) -> None:
     step.run()
 
 
-def _logs_validation(plan: GridPlan, run: RunPlan) -> bool:
-    """Whether the run has (or will have, once trained) validation retrieval rows."""
-    if run_row(run.spec, run.folder) is not None:
-        return True
-    if run.train.reused() is not None:
-        return False
-    t = training_config(plan.cfg, run.spec, Path("unused")).training
-    return t.select_metric != "loss" or t.retrieval_validation
-
-
 def grid_jobs(plan: GridPlan) -> list[Job]:
-    """Every job of the steps of ``plan`` that are not done, in the order a single process runs them: the
-    base model's evaluations and validation rows, then run by run (train, evaluations, WiSE-FT), then the
-    soups."""
+    """Every job of the steps of ``plan`` that are not done (the rule of :mod:`.plan`), in the order a single
+    process runs them: the base model's evaluations and validation rows, then run by run (train,
+    evaluations, WiSE-FT), then the soups."""
     cfg = plan.cfg
     jobs = [Job(s.timing_key, "base", functools.partial(_evaluate, s, None, cfg.base_model))
             for s in plan.base if not s.done()]
-    if cfg.include_base:
-        for train in dict.fromkeys(r.spec.train for r in plan.runs):
-            runs = [r for r in plan.runs if r.spec.train == train]
-            step = BaseValidationStep(cfg, runs[0].spec, plan.folder)
-            if not step.done() and any(_logs_validation(plan, r) for r in runs):
-                jobs.append(Job(plan.folder.base.timing_key(step.path.parent.name), "base",
-                                functools.partial(_base_validation, step)))
+    jobs += [Job(plan.folder.base.timing_key(step.path.parent.name), "base",
+                 functools.partial(_base_validation, step)) for step in plan.base_validations_to_do()]
     trained: dict[str, str] = {}  # run id -> its train job's key (runs that train now)
     for run in plan.runs:
         owner = run.spec.run_id
@@ -150,7 +134,7 @@ def grid_jobs(plan: GridPlan) -> list[Job]:
                  for s in run.evaluations if not s.done()]
         if run.wise is not None and not run.wise.done():
             jobs.append(Job(run.wise.timing_key, owner, functools.partial(_wise, run), after))
-        if run.wise_validation is not None and not run.wise_validation.done() and _logs_validation(plan, run):
+        if run.wise_validation_to_do():
             jobs.append(Job(run.folder.timing_key(VALIDATION_STEP), owner,
                             functools.partial(_wise_validation, run), after))
     for soup in plan.soups:

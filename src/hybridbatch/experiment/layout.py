@@ -1,7 +1,7 @@
-"""The experiment folder: every folder and file name of a grid's output, in one place.
+"""The experiment folder: where each output of a grid lives, from the names of :mod:`hybridbatch.run_files`.
 
-Other modules never spell these names; they ask the classes here (and decide "done" from what these
-report about the folders, never from data)::
+Other modules ask the classes here for paths (and decide "done" from what these report about the folders,
+never from data)::
 
     <out>/
       experiment.json                  the resolved experiment config with provenance
@@ -35,28 +35,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXPERIMENT_RECORD = "experiment.json"
-TIMING = "timing.json"
-LOCK = "experiment.lock"
-BASE = "base"
-SUMMARY = "summary"
-SUMMARY_FILE = "summary.md"
-VALIDATION_SUMMARY = "summary-validation"
-VALIDATION_TABLE = "validation.md"
-VALIDATION_TABLE_JSON = "validation.json"
-RUN_RECORD = "run.json"
-TRAIN = "train"
-MODEL = "model"
-MODEL_MARKER = "modules.json"
-MODEL_CARD = "README.md"
-CHECKPOINTS = "checkpoints"
-CHECKPOINT_PREFIX = "checkpoint-"
-VALIDATION_HISTORY = "validation.jsonl"
-WISE_VALIDATION = "wise-validation.json"
-BASE_VALIDATION = "metrics.json"
-RESULTS = "results.json"
-PER_QUERY = "per_query.npz"
-EVAL_CONFIG = "config.json"
+from hybridbatch.run_files import (
+    BASE,
+    BASE_VALIDATION,
+    CHECKPOINTS,
+    EVAL_CONFIG,
+    EXPERIMENT_RECORD,
+    LOCK,
+    MODEL,
+    MODEL_CARD,
+    MODEL_MARKER,
+    PER_QUERY,
+    RESULTS,
+    RUN_RECORD,
+    SUMMARY,
+    SUMMARY_FILE,
+    TIMING,
+    TRAIN,
+    VALIDATION_HISTORY,
+    VALIDATION_SUMMARY,
+    WISE_VALIDATION,
+    base_validation_name,
+    checkpoint_step,
+    eval_name,
+    wise_name,
+)
+from hybridbatch.run_files import VALIDATION_TABLE as VALIDATION_TABLE
+from hybridbatch.run_files import VALIDATION_TABLE_JSON as VALIDATION_TABLE_JSON
+from hybridbatch.run_files import soup_name as soup_name
+
 TRAIN_STEP = "train"
 WISE_STEP = "wise"
 VALIDATION_STEP = "validation-extras"
@@ -67,21 +74,6 @@ def experiment_path(out: str | Path | None, configured: str | None, name: str) -
     """The experiment folder: ``out`` (the command line), else ``configured`` (the config's ``out``), else
     ``runs/<name>``."""
     return Path(out or configured or f"runs/{name}")
-
-
-def eval_name(benchmark: str) -> str:
-    """``eval-<benchmark>``: the folder of one evaluation."""
-    return f"eval-{benchmark}"
-
-
-def wise_name(lam: float) -> str:
-    """``wise<λ>`` (λ as ``%g``): the folder of a run's WiSE-FT merge."""
-    return f"wise{lam:g}"
-
-
-def soup_name(members: list[str], seed: int, train: str, *, name_train: bool) -> str:
-    """``soup-<s1+s2>-s<seed>`` (``-<train>`` appended when the grid has several training sets)."""
-    return f"soup-{'+'.join(members)}-s{seed}" + (f"-{train}" if name_train else "")
 
 
 def read_json(path: Path) -> Any:
@@ -141,9 +133,8 @@ class TrainFolder:
 
     def checkpoint_steps(self) -> list[int]:
         """Steps of the complete checkpoints (``checkpoint-N``), unsorted; empty when there are none."""
-        cut = len(CHECKPOINT_PREFIX)
-        return [int(c.name[cut:]) for c in (self.path / CHECKPOINTS).glob(f"{CHECKPOINT_PREFIX}*")
-                if c.name[cut:].isdigit()]
+        steps = (checkpoint_step(c.name) for c in (self.path / CHECKPOINTS).glob("*"))
+        return [step for step in steps if step is not None]
 
 
 @dataclass(frozen=True)
@@ -177,7 +168,7 @@ class RunFolder:
 
     def base_validation(self, train: str) -> Path:
         """(On the base folder) the base model's validation metrics on training set ``train``."""
-        return self.path / f"validation-{train}" / BASE_VALIDATION
+        return self.path / base_validation_name(train) / BASE_VALIDATION
 
     def read_record(self) -> dict[str, Any] | None:
         """run.json's content, or None when there is none."""

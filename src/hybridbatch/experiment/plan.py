@@ -6,8 +6,13 @@ without evaluation benchmarks (validation only) has the trained model itself as 
 
 * the run is **trained** iff it has no model (its own or a reused one) and some output is not done — a run
   whose evaluations are all finished is not trained again, even without its model folder;
-* the run is **done** iff it needs no training, every output is done and — when it has a model — so are
-  its WiSE-FT validation rows (``wise_lambdas``).
+* its WiSE-FT validation rows (``wise_lambdas``) are **to do** iff some are missing, the run has a model
+  or trains now, and it logs validation retrieval (``train/validation.jsonl`` exists, or it trains now with
+  a config that writes it) — the rows sit beside that history and are not made without it;
+* the run is **done** iff it needs no training, every output is done and no WiSE-FT validation row is to do.
+
+This is the one rule: ``experiment --list`` prints it and :func:`hybridbatch.experiment.jobs.grid_jobs`
+makes jobs of what it leaves, for either executor.
 
 Everything here reads the experiment folder (and the training config files) only, never a dataset.
 """
@@ -17,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from hybridbatch.experiment.config import ExperimentConfig, RunSpec, expand_grid
+from hybridbatch.experiment.config import ExperimentConfig, RunSpec, expand_grid, training_config
 from hybridbatch.experiment.layout import ExperimentFolder, soup_name
 from hybridbatch.experiment.records import run_settings
 from hybridbatch.experiment.reuse import warn_missing_models_from
 from hybridbatch.experiment.steps import EvaluateStep, SoupStep, TrainStep, WiseEvaluateStep
-from hybridbatch.experiment.validation_table import WiseValidationStep
+from hybridbatch.experiment.validation_table import BaseValidationStep, WiseValidationStep, run_row
 
 BASE_EXTRA = {"label": "base (untrained)", "run_id": "base"}
 """What the base model's evaluations record as ``extra``."""
@@ -56,12 +61,28 @@ class RunPlan:
         """Whether running the grid now would train this run."""
         return self.model() is None and not self.outputs_done()
 
+    def logs_validation(self) -> bool:
+        """Whether the run has validation retrieval rows (``train/validation.jsonl``) or will have them
+        once it trains now (its training selects on a retrieval measure or asks for
+        ``retrieval_validation``)."""
+        if run_row(self.spec, self.folder) is not None:
+            return True
+        if not self.needs_training():
+            return False
+        t = training_config(self.cfg, self.spec, Path("unused")).training
+        return t.select_metric != "loss" or t.retrieval_validation
+
+    def wise_validation_to_do(self) -> bool:
+        """Whether the run's WiSE-FT validation rows are to do (see the module doc)."""
+        if self.wise_validation is None or self.wise_validation.done():
+            return False
+        if self.model() is None and not self.needs_training():
+            return False
+        return self.logs_validation()
+
     def done(self) -> bool:
         """Whether running the grid now would do nothing for this run."""
-        if not self.outputs_done():
-            return False
-        pending_rows = self.wise_validation is not None and not self.wise_validation.done()
-        return not (pending_rows and self.model() is not None)
+        return self.outputs_done() and not self.wise_validation_to_do()
 
     def state(self) -> str:
         """done | trained, evaluations to do | reuses PATH | training (checkpoint-N) | to do."""
@@ -96,6 +117,19 @@ class GridPlan:
                              None) for s in members]
                 name = soup_name(members, seed, train, name_train=len(self.cfg.train) != 1)
                 yield SoupStep(self.cfg, self.folder.soup(name), members, runs, train, seed)
+
+    def base_validations_to_do(self) -> list[BaseValidationStep]:
+        """The base model's validation rows to do: one per training set (with ``include_base``) whose row is
+        not cached and whose runs include one that logs validation retrieval."""
+        if not self.cfg.include_base:
+            return []
+        steps = []
+        for train in dict.fromkeys(r.spec.train for r in self.runs):
+            runs = [r for r in self.runs if r.spec.train == train]
+            step = BaseValidationStep(self.cfg, runs[0].spec, self.folder)
+            if not step.done() and any(r.logs_validation() for r in runs):
+                steps.append(step)
+        return steps
 
     def states(self) -> list[tuple[str, str]]:
         """(run id, :meth:`RunPlan.state`) of every run, then (soup name, :meth:`SoupStep.state`)."""

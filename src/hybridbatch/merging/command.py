@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybridbatch.config import Precision
+from hybridbatch.config import Precision, setting
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.merging.save import save_merged
 from hybridbatch.merging.soup import load_soup, parse_weights
@@ -14,7 +14,7 @@ from hybridbatch.merging.sweep import best_lambda, lambda_sweep, parse_lambdas, 
 from hybridbatch.merging.validation import evaluator_for, validation_data
 from hybridbatch.merging.wise import load_wise_pair, wise_merge
 from hybridbatch.models.merge import wise_weights
-from hybridbatch.training.config import load_config
+from hybridbatch.training.config import RetrievalMetric, load_config
 
 SWEEP_PRECISION: Precision = "fp32"
 """The sweep encodes in fp32 whatever the training config says (the command has no --precision)."""
@@ -22,18 +22,23 @@ SWEEP_PRECISION: Precision = "fp32"
 
 @dataclass
 class MergeRequest:
-    """What ``hybridbatch merge`` was asked: ``models`` (fine-tuned folders), ``out`` (the output folder),
-    ``base`` (WiSE-FT), ``lambdas`` (comma-separated λ), ``weights`` (comma-separated soup weights),
-    ``validate_with`` (training config of a sweep), ``select_metric``, ``data_dir``."""
+    """What ``hybridbatch merge`` was asked: ``models`` (fine-tuned folders) and ``out`` (the output folder), given
+    on the command line by hand (positional / ``--out``), and the settings below, declared once: the command's
+    flags are derived from them (:func:`hybridbatch.cli.config_flags.add_config_flags`). ``lambdas`` and
+    ``weights`` stay comma-separated text, checked (range 0..1, sum 1) by :func:`run_merge`."""
 
-    models: list[str]
-    out: Path
-    base: str | None = None
-    lambdas: str | None = None
-    weights: str | None = None
-    validate_with: str | None = None
-    select_metric: str = "mo+mul"
-    data_dir: str | None = None
+    models: list[str] = setting(internal=True)
+    out: Path = setting(internal=True)
+    base: str | None = setting(None, help="the base model ('default' or a folder): WiSE-FT interpolation")
+    lambdas: str | None = setting(None, flags=("--lambda",),
+                                  help="WiSE-FT weight of the fine-tuned model (0..1), LAMBDA[,LAMBDA...]; several: "
+                                  "a sweep scored on the validation split of --validate-with, the best one is saved")
+    weights: str | None = setting(None, help="soup: comma-separated weights, one per model (default: uniform)")
+    validate_with: str | None = setting(None, help="training config (TRAIN.yaml) whose validation split scores a "
+                                        "lambda sweep (the fine-tuned model's own)")
+    select_metric: RetrievalMetric = setting("mo+mul", help="validation measure that picks lambda; ties within "
+                                             "0.002 go to the smaller lambda")
+    data_dir: str | None = setting(None, help="shared data folder (default: $HYBRIDBATCH_DATA)")
 
 
 def run_merge(request: MergeRequest) -> str:

@@ -10,9 +10,7 @@ from typing import Any
 from hybridbatch.models.fingerprint import model_fingerprint
 from hybridbatch.outputs import atomic_dir, provenance, write_json, write_text
 from hybridbatch.render.tables import markdown_table
-
-MERGE_RECORD = "hybridbatch_merge.json"
-MODEL_CARD = "README.md"
+from hybridbatch.run_files import MERGE_RECORD, MODEL_CARD
 
 
 def save_merged(model: Any, folder: Path, *, names: Sequence[str], inputs: Sequence[Any],

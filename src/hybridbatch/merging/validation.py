@@ -12,6 +12,7 @@ from hybridbatch.config import Precision
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.data import PreparedData, prepare_data
+from hybridbatch.training.runtime import resolve_prompts
 
 MEASURES = ("mo", "cr", "mul", "mo+mul", "rank_distance")
 """The validation measures a table row keeps."""
@@ -34,7 +35,6 @@ def evaluator_for(config: TrainConfig, data: PreparedData, model: Any, *, select
     """A :class:`~hybridbatch.training.validation.ValidationEvaluator` on ``data``'s validation split (see
     :func:`validation_data`) with ``model``'s prompts resolved by ``config.training.prompts``, ranking by
     ``select_metric``, encoding in ``precision`` (default: the config's ``training.precision``)."""
-    from hybridbatch.training.trainer import resolve_prompts  # deferred: torch
     from hybridbatch.training.validation import build_validation_evaluator  # deferred: sentence_transformers
 
     return build_validation_evaluator(config, data, resolve_prompts(model, config.training.prompts),

@@ -10,7 +10,7 @@ resolved for the device as training resolves it), so the vectors are the distill
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,12 +25,13 @@ from hybridbatch.data.negatives import (
 )
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.mining.encode import encode_items, training_encoder
-from hybridbatch.mining.rank import MiningSettings, candidate_items, mine
+from hybridbatch.mining.rank import MiningSettings, Sampling, candidate_items, mine
 from hybridbatch.mining.summary import check_summary, mining_summary
 from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import check_output_file, versions
 from hybridbatch.training.config import TrainConfig, apply_overrides, load_config, to_dict
 from hybridbatch.training.data import PreparedData, prepare_data
+from hybridbatch.training.runtime import resolve_hardware, resolve_prompts
 
 NEGATIVES_FILE = "negatives.jsonl"
 """Where a run mines its negatives when its config asks for them without naming a file."""
@@ -38,37 +39,37 @@ NEGATIVES_FILE = "negatives.jsonl"
 
 @dataclass
 class MineRequest:
-    """What ``hybridbatch mine`` was asked (``None``: the training config's value)."""
+    """What ``hybridbatch mine`` was asked: the training config, where to write (``out``) or what to validate
+    (``check``), ``overrides`` of training-config fields (dotted path or unique name → value: ``model``,
+    ``seed``, ``training.precision``, ``negatives.*``, as ``train`` takes them) and ``sampling`` (None: the
+    :class:`MiningSettings` default)."""
 
     config: str
     out: Path | None = None
     check: Path | None = None
-    model: str | None = None
-    policy: str | None = None
-    per_query: int = 4
-    range_min: int = 0
-    range_max: int = 200
-    margin: float | None = 0.0
-    sampling: str = "top"
-    seed: int | None = None
-    precision: str | None = None
+    overrides: dict[str, Any] = field(default_factory=dict)
+    sampling: Sampling | None = None
     data_dir: str | None = None
 
 
 def run_mine(request: MineRequest, *, encoder=None) -> str:
     """Carry out ``request`` and return the summary to print. Bad options, config, data or file raise
     :class:`HybridbatchError` before anything is written; the output file appears whole or not at all.
-    ``encoder``: an :class:`~hybridbatch.encoding.Encoder` to use instead of loading the model (tests)."""
+    The settings are the config's ``negatives`` section with the overrides (policy: same-language when
+    neither sets one); ``check`` validates against the config's policy (any, when it sets none). ``encoder``: an :class:`~hybridbatch.encoding.Encoder` to use instead of loading the
+    model (tests)."""
     if (request.out is None) == (request.check is None):
         raise HybridbatchError("give exactly one of --out (mine) and --check (validate a negatives file)")
     config = resolve_config(request)
     if request.check is not None:
         data = prepare_data(config, request.data_dir)
-        mined = read_negatives(request.check, data.train, request.policy)
+        mined = read_negatives(request.check, data.train, config.negatives.policy)
         return check_summary(mined, data.train)
-    settings = MiningSettings(policy=request.policy or "same-language", per_query=request.per_query,
-                              range_min=request.range_min, range_max=request.range_max, margin=request.margin,
-                              sampling=request.sampling, seed=config.seed).validate()
+    negatives = config.negatives
+    if negatives.policy is None:
+        negatives = replace(negatives, policy=MiningSettings().policy)
+    sampling = {} if request.sampling is None else {"sampling": request.sampling}
+    settings = MiningSettings(negatives=negatives, seed=config.seed, **sampling).validate()
     out = check_output_file(request.out, "--out")
     return mine_config(config, out, settings, data_dir=request.data_dir, config_label=str(request.config),
                        encoder=encoder)
@@ -101,25 +102,16 @@ def mine_config(config: TrainConfig, out: Path, settings: MiningSettings, *, dat
 
 
 def resolve_config(request: MineRequest) -> TrainConfig:
+    """The training config with the request's overrides (the seed decides the validation split), resolved for
+    the device."""
     config = load_config(request.config)
-    overrides: dict[str, Any] = {}
-    if request.model is not None:
-        overrides["model"] = request.model
-    if request.precision is not None:
-        overrides["training.precision"] = request.precision
-    if request.seed is not None:  # the run's seed: the validation split depends on it
-        overrides["seed"] = request.seed
-    if overrides:
-        config = apply_overrides(config, overrides, source="command line")
-    from hybridbatch.training.trainer import resolve_hardware  # deferred: torch
-
+    if request.overrides:
+        config = apply_overrides(config, request.overrides, source="command line")
     return resolve_hardware(config)
 
 
 def load_encoder(config: TrainConfig):
     """The model as training loads it, and the distillation targets' encoder over it."""
-    from hybridbatch.training.trainer import resolve_prompts  # deferred: torch
-
     t = config.training
     model = load_model(config.model, max_seq_length=t.max_seq_length, device=t.device)
     model.max_seq_length = t.max_seq_length
@@ -136,7 +128,7 @@ def _header(config_label: str, config: TrainConfig, data: PreparedData, settings
     the same inputs give byte-identical files."""
     full = to_dict(config)
     return {
-        **asdict(settings),
+        **settings.record(),
         "model": model,
         "training": {"config": config_label, "model": config.model, "seed": config.seed,
                      "validation_fraction": config.validation_fraction, "datasets": full["datasets"]},
@@ -161,10 +153,7 @@ def ensure_negatives(config: TrainConfig, data_dir: str | Path | None = None, *,
     out = Path(folder if folder is not None else config.output_dir) / NEGATIVES_FILE
     summary = None
     if not out.is_file():
-        from hybridbatch.training.trainer import resolve_hardware  # deferred: torch
-
-        settings = MiningSettings(policy=wanted.policy, per_query=wanted.per_query, range_min=wanted.range_min,
-                                  range_max=wanted.range_max, margin=wanted.margin, seed=config.seed).validate()
+        settings = MiningSettings(negatives=wanted, seed=config.seed).validate()
         out.parent.mkdir(parents=True, exist_ok=True)
         summary = mine_config(resolve_hardware(config), out, settings, data_dir=data_dir,
                               config_label="mined before training")

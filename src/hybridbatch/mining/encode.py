@@ -2,7 +2,7 @@
 targets are (:func:`hybridbatch.training.losses.distill_targets`), so both share one embedding cache.
 
 What makes the cache entries the same: the encoder identity (weights, tokenizer, the prompts of
-:func:`hybridbatch.training.trainer.resolve_prompts`, the model's max length = ``training.max_seq_length``,
+:func:`hybridbatch.training.runtime.resolve_prompts`, the model's max length = ``training.max_seq_length``,
 the resolved precision) and the texts (``Item.query``; :meth:`PairSet.passage_text`, context included when
 the dataset trains on it). Batch size and label do not enter the identity.
 """
@@ -41,7 +41,7 @@ def encode_items(encoder: Encoder, pairs: TrainingPairs, *, cache: bool = True) 
     queries = [it.query for ds in pairs.datasets for it in ds.items]
     passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
     start = time.perf_counter()
-    Q, q_new = encode_texts(encoder, queries, "query", cache=cache)
-    P, p_new = encode_texts(encoder, passages, "passage", cache=cache)
+    Q, q_new = encode_texts(encoder, queries, "query", cache=cache, label="training", step=(1, 2))
+    P, p_new = encode_texts(encoder, passages, "passage", cache=cache, label="training", step=(2, 2))
     n_texts = len(set(queries)) + len(set(passages))
     return EncodedItems(Q, P, n_texts, q_new + p_new, time.perf_counter() - start, encoder.identity)

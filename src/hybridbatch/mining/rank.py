@@ -22,45 +22,81 @@ language (the model's language bias among its hardest wrong passages).
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import typing
 from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 
-from hybridbatch.data.negatives import check_policy
+from hybridbatch.config import check_fields, setting
 from hybridbatch.errors import HybridbatchError
+from hybridbatch.training.config import NegativesConfig
 
-SAMPLINGS = ("top", "random")
+Sampling = Literal["top", "random"]
+SAMPLINGS: tuple[str, ...] = typing.get_args(Sampling)
 CHUNK_CELLS = 8_000_000
 """Score-matrix cells per query chunk (32 MB of float32)."""
 
 
 @dataclass(frozen=True)
 class MiningSettings:
-    policy: str = "same-language"
-    per_query: int = 4
-    range_min: int = 0
-    range_max: int = 200
-    margin: float | None = 0.0
-    sampling: str = "top"
+    """One mining pass: the training config's ``negatives`` section (policy, per_query, range_min, range_max,
+    margin: declared there once, with their ranges and help), how the kept candidates are drawn, and the seed
+    of random draws (the run's seed)."""
+
+    negatives: NegativesConfig = setting(default_factory=lambda: NegativesConfig(policy="same-language"))
+    sampling: Sampling = setting("top", help="top: the best ranked eligible candidates; random: drawn among "
+                                 "them, seeded")
     seed: int = 0
 
+    @classmethod
+    def of(cls, **values: Any) -> MiningSettings:
+        """Settings from flat values: ``negatives`` fields by name (the others as declared), ``sampling``,
+        ``seed``."""
+        section = {f.name for f in dataclasses.fields(NegativesConfig)}
+        negatives = dataclasses.replace(cls().negatives, **{k: v for k, v in values.items() if k in section})
+        return cls(negatives=negatives, **{k: v for k, v in values.items() if k not in section})
+
+    @property
+    def policy(self) -> str:
+        return self.negatives.policy or ""
+
+    @property
+    def per_query(self) -> int:
+        return self.negatives.per_query
+
+    @property
+    def range_min(self) -> int:
+        return self.negatives.range_min
+
+    @property
+    def range_max(self) -> int:
+        return self.negatives.range_max
+
+    @property
+    def margin(self) -> float | None:
+        return self.negatives.margin
+
     def validate(self) -> MiningSettings:
-        check_policy(self.policy)
-        if self.sampling not in SAMPLINGS:
-            raise HybridbatchError(f"unknown sampling {self.sampling!r}; expected one of {', '.join(SAMPLINGS)}")
-        if self.per_query < 1:
-            raise HybridbatchError(f"--per-query {self.per_query} must be >= 1")
-        if self.range_min < 0:
-            raise HybridbatchError(f"--range-min {self.range_min} must be >= 0")
-        if self.range_max <= self.range_min:
-            raise HybridbatchError(f"--range-max {self.range_max} must be larger than --range-min {self.range_min}")
-        if self.per_query > self.range_max - self.range_min:
-            raise HybridbatchError(f"--per-query {self.per_query} negatives cannot fit in ranks {self.range_min + 1}.."
-                                   f"{self.range_max} (--range-min/--range-max)")
-        if self.margin is not None and not (np.isfinite(self.margin) and self.margin >= 0):
-            raise HybridbatchError(f"--margin {self.margin} must be a number >= 0 (or none)")
+        """Types and ranges (as the config loader checks them), a policy, and ranks that can hold the negatives."""
+        check_fields(self)
+        n = self.negatives
+        if n.policy is None:
+            raise HybridbatchError("mining needs a negatives.policy")
+        if n.range_max <= n.range_min:
+            raise HybridbatchError(f"negatives.range_max {n.range_max} must be larger than negatives.range_min "
+                                   f"{n.range_min}")
+        if n.per_query > n.range_max - n.range_min:
+            raise HybridbatchError(f"negatives.per_query {n.per_query} negatives cannot fit in ranks "
+                                   f"{n.range_min + 1}..{n.range_max} (negatives.range_min/range_max)")
         return self
+
+    def record(self) -> dict[str, Any]:
+        """The settings as a negatives file's header lists them."""
+        return {"policy": self.policy, "per_query": self.per_query, "range_min": self.range_min,
+                "range_max": self.range_max, "margin": self.margin, "sampling": self.sampling, "seed": self.seed}
 
 
 @dataclass

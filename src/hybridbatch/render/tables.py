@@ -16,9 +16,19 @@ MISSING = "–"
 """What a table shows for an undefined number."""
 
 
-def fmt(x: float | None, digits: int = 3) -> str:
-    """``x`` with ``digits`` decimals, or :data:`MISSING` for None."""
-    return MISSING if x is None else f"{x:.{digits}f}"
+_COUNTS = {1: "one", 2: "two", 3: "three"}
+
+
+def too_few_languages(n_languages: int) -> str:
+    """What a table shows for a measure undefined because only ``n_languages`` were chosen:
+    ``"n/a (one language)"``, ``"n/a (two languages)"``."""
+    count = _COUNTS.get(n_languages, str(n_languages))
+    return f"n/a ({count} language{'' if n_languages == 1 else 's'})"
+
+
+def fmt(x: float | None, digits: int = 3, missing: str = MISSING) -> str:
+    """``x`` with ``digits`` decimals, or ``missing`` (default :data:`MISSING`) for None."""
+    return missing if x is None else f"{x:.{digits}f}"
 
 
 def mean_std(values: Sequence[float]) -> tuple[float, float]:

@@ -33,6 +33,7 @@ from hybridbatch.reporting.records import (
     read_per_query,
 )
 from hybridbatch.reporting.significance import paired_randomization_test
+from hybridbatch.run_files import SUMMARY_FILE
 from hybridbatch.scoring.metrics import columnwise_nanmean
 
 
@@ -233,7 +234,7 @@ def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: se
             parts += class_table(gains, gain_titles)
             if gain_plot(gains, gain_titles, tmp / "gain_by_class.png"):
                 parts += ["![gain by resource class](gain_by_class.png)", ""]
-        (tmp / "summary.md").write_text("\n".join(parts), encoding="utf-8")
+        (tmp / SUMMARY_FILE).write_text("\n".join(parts), encoding="utf-8")
         write_json(tmp / "summary.json", {"tables": data, "significance": sig_rows,
                                           "language_gains": [g.__dict__ | {"gain": g.gain} for g in gains],
                                           "seen_languages": sorted(seen_languages) if seen_languages else None,

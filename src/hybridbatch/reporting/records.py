@@ -15,6 +15,7 @@ import numpy as np
 from hybridbatch.benchmarks.registry import scorer_for
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.embeddings_file import numeric_array, open_npz
+from hybridbatch.run_files import EVAL_CONFIG, PER_QUERY, RESULTS
 from hybridbatch.scoring.scorer import Scorer
 
 BASE_LABEL = "base (untrained)"  # the experiment runner's label of the untrained model's evaluations
@@ -39,17 +40,17 @@ class EvalRecord:
 def load_record(path: Path, label: str | None = None) -> EvalRecord:
     """Read an evaluation folder written by ``hybridbatch evaluate`` or the experiment runner."""
     path = Path(path)
-    files = {name: path / name for name in ("results.json", "per_query.npz", "config.json")}
+    files = {name: path / name for name in (RESULTS, PER_QUERY, EVAL_CONFIG)}
     for name, file in files.items():
         if not file.is_file():
             raise HybridbatchError(f"not a finished evaluation folder (no {name})", path=path)
-    results = _read_object(files["results.json"])
+    results = _read_object(files[RESULTS])
     if not isinstance(results.get("benchmark"), str) or not isinstance(results.get("languages"), list):
-        raise HybridbatchError("not evaluation results (no 'benchmark' or 'languages')", path=files["results.json"])
-    config = _read_object(files["config.json"]).get("config", {})
+        raise HybridbatchError("not evaluation results (no 'benchmark' or 'languages')", path=files[RESULTS])
+    config = _read_object(files[EVAL_CONFIG]).get("config", {})
     if not isinstance(config, dict):
-        raise HybridbatchError("'config' should be an object", path=files["config.json"])
-    per_query = read_per_query(files["per_query.npz"])
+        raise HybridbatchError("'config' should be an object", path=files[EVAL_CONFIG])
+    per_query = read_per_query(files[PER_QUERY])
     meta = dict(config.get("extra") or {})
     return EvalRecord(path, label or meta.get("label") or path.name, meta.get("seed"), results, per_query, meta)
 
@@ -93,7 +94,7 @@ def check_undefined_queries(records: list[EvalRecord]) -> None:
                 if values.shape == first.shape and not np.array_equal(np.isnan(values), np.isnan(first)):
                     worse, other = (rec, have[0]) if np.isnan(values).sum() > np.isnan(first).sum() else (have[0], rec)
                     raise HybridbatchError(f"array {key!r} is NaN for queries that {other.path} scores",
-                                           path=worse.path / "per_query.npz")
+                                           path=worse.path / PER_QUERY)
 
 
 def group_records(records: list[EvalRecord]) -> dict[str, dict[str, list[EvalRecord]]]:

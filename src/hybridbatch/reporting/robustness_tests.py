@@ -24,6 +24,7 @@ from hybridbatch.evaluation.robustness import folder_name
 from hybridbatch.render.tables import fmt, markdown_table
 from hybridbatch.reporting.records import EvalRecord, read_per_query
 from hybridbatch.reporting.significance import paired_randomization_test
+from hybridbatch.run_files import ROBUSTNESS_RECORD
 from hybridbatch.scoring.metrics import columnwise_nanmean
 
 
@@ -50,7 +51,7 @@ def per_query_drops(record: EvalRecord, perturbation: str) -> dict[str, np.ndarr
 
 
 def _perturbations(record: EvalRecord) -> list[str]:
-    robustness = json.loads((record.path / "robustness.json").read_text(encoding="utf-8"))
+    robustness = json.loads((record.path / ROBUSTNESS_RECORD).read_text(encoding="utf-8"))
     return [row["perturbation"] for row in robustness["rows"]]
 
 
@@ -58,7 +59,7 @@ def drop_tests(records: list[EvalRecord], n_resamples: int = 10_000) -> list[dic
     """One row per benchmark, perturbation, pair of models and measure: mean drops and the test's p."""
     groups: dict[str, dict[str, list[EvalRecord]]] = defaultdict(lambda: defaultdict(list))
     for rec in records:
-        if (rec.path / "robustness.json").is_file():
+        if (rec.path / ROBUSTNESS_RECORD).is_file():
             groups[rec.benchmark][rec.label].append(rec)
     rows = []
     for bench, by_label in groups.items():

@@ -32,6 +32,7 @@ from hybridbatch.render.tables import csv_text, fmt, markdown_table, mean_std_ce
 from hybridbatch.reporting.domain import write_domain
 from hybridbatch.reporting.records import BASE_LABEL, EvalRecord
 from hybridbatch.reporting.robustness_tests import drop_tests, drop_tests_markdown
+from hybridbatch.run_files import ROBUSTNESS_RECORD
 
 SETTINGS = (("mo", "Mo."), ("cr", "Cr."), ("mul", "Mul."))
 METRICS = (("map", "mAP"), ("mrr@10", "MRR@10"))
@@ -151,8 +152,8 @@ def write_robustness_summary(records: list[EvalRecord], folder: Path, n_resample
     """robustness.md/.png into ``folder`` from every record with robustness.json, with paired tests on the
     per-query drops (:mod:`hybridbatch.reporting.robustness_tests`, also robustness_tests.csv); False when
     no record has one."""
-    found = [(r, json.loads((r.path / "robustness.json").read_text(encoding="utf-8")))
-             for r in records if (r.path / "robustness.json").is_file()]
+    found = [(r, json.loads((r.path / ROBUSTNESS_RECORD).read_text(encoding="utf-8")))
+             for r in records if (r.path / ROBUSTNESS_RECORD).is_file()]
     if not found:
         return False
     lines = ["# Robustness to perturbed queries", "",

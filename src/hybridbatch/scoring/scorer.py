@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
+from hybridbatch.render.tables import MISSING, fmt, too_few_languages
+
 if TYPE_CHECKING:
     from hybridbatch.data.benchmark import Benchmark
 
@@ -33,7 +35,9 @@ class Measure:
     number is when the label does not say it (``"mAP"``), so ``title`` = ``"Mo. mAP"``;
     ``per_query``: key in the per-query arrays that holds this measure per query (measures that have
     one are the headline measures: significance tests and the α-sweep plot use them); ``digits``:
-    decimals in tables.
+    decimals in tables; ``min_languages``: how many languages the measure needs (2 for one that compares
+    languages, e.g. cross-language mAP or rank distance) — with fewer it is None in JSON and
+    :func:`~hybridbatch.render.tables.too_few_languages` in text.
     """
 
     name: str
@@ -43,11 +47,17 @@ class Measure:
     per_query: str | None = None
     digits: int = 3
     unit: str = ""
+    min_languages: int = 1
 
     @property
     def title(self) -> str:
         """Label with unit, e.g. ``"Mo. mAP"`` (significance tables, plot legends)."""
         return f"{self.label} {self.unit}" if self.unit else self.label
+
+    def text(self, results: dict[str, Any]) -> str:
+        """This measure's number with ``digits`` decimals; when undefined, why: too few languages
+        (:func:`~hybridbatch.render.tables.too_few_languages`) or :data:`~hybridbatch.render.tables.MISSING`."""
+        return fmt(self.value(results), self.digits, missing_text(results, self.min_languages))
 
     def value(self, results: dict[str, Any]) -> float | None:
         """This measure's number in ``results["summary"]``; None when missing or undefined."""
@@ -68,6 +78,13 @@ class LanguageValues:
     values: dict[str, float | None]
     digits: int = 3
     measure: str | None = None
+
+
+def missing_text(results: dict[str, Any], min_languages: int) -> str:
+    """What an undefined number of ``results`` that needs ``min_languages`` languages shows: why, when the
+    results have fewer languages, else :data:`~hybridbatch.render.tables.MISSING`."""
+    n = len(results.get("languages") or ())
+    return too_few_languages(n) if 0 < n < min_languages else MISSING
 
 
 @runtime_checkable
@@ -145,11 +162,7 @@ class BaseScorer:
         return None
 
     def summary_line(self, results: dict[str, Any]) -> str:
-        parts = []
-        for m in self.measures:
-            value = m.value(results)
-            parts.append(f"{m.title} {'–' if value is None else f'{value:.{m.digits}f}'}")
-        return f"{results['benchmark']}: " + "  ".join(parts)
+        return f"{results['benchmark']}: " + "  ".join(f"{m.title} {m.text(results)}" for m in self.measures)
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(kind={self.kind!r})"

@@ -63,10 +63,11 @@ def check_model(manifest: dict, encoder, where: Path) -> None:
 
 def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool = False,
                 settings: IndexSettings | None = None, data_dir: Path | None = None, lang: str | None = None,
-                batch_size: int = 64, precision: str = "auto", device: str = "auto", cache: bool = True,
+                languages: list[str] | None = None, batch_size: int = 64, precision: str = "auto", device: str = "auto", cache: bool = True,
                 backend: str = "torch") -> dict:
     """Encode ``corpus`` and write an index to ``out``; with ``add``, extend the index already there (its
-    model; a different ``model`` is refused). Returns the manifest. ``out`` changes only on success."""
+    model; a different ``model`` is refused). ``lang`` and ``languages``: see
+    :func:`~hybridbatch.search.corpus.read_corpus`. Returns the manifest. ``out`` changes only on success."""
     out = check_output_dir(out, "--out")
     existing = (out / MANIFEST).is_file()
     if existing and not add:
@@ -79,7 +80,7 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
         raise HybridbatchError(f"the index is {manifest['index']['kind']}, not {settings.kind}", path=out)
     settings = IndexSettings(**manifest["index"]) if manifest else (settings or IndexSettings())
     settings.validate()
-    docs = read_corpus(corpus, data_dir=data_dir, lang=lang)
+    docs = read_corpus(corpus, data_dir=data_dir, lang=lang, languages=languages)
     if manifest:
         _refuse_known_ids(out, docs)
 
@@ -88,7 +89,8 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
     if manifest:
         check_model(manifest, encoder, out)
     started = time.perf_counter()
-    vectors, fresh = encode_texts(encoder, [document_text(d) for d in docs], "passage", cache=cache)
+    vectors, fresh = encode_texts(encoder, [document_text(d) for d in docs], "passage", cache=cache,
+                                  label="corpus", step=(1, 1))
     encode_s = time.perf_counter() - started
     log.info("encoded %d documents (%d new to the cache) in %.1f s", len(docs), fresh, encode_s)
 
@@ -105,6 +107,8 @@ def build_index(corpus: str, out: Path, *, model: str | None = None, add: bool =
             manifest["index"] = asdict(settings)  # with the nlist chosen
             start = 0
         record_corpus(manifest, corpus, docs)
+        if languages:
+            manifest["corpora"][-1]["languages"] = list(languages)
         manifest["corpora"][-1] |= {"encode_seconds": round(encode_s, 2), "texts_encoded": fresh,
                                     "precision": encoder.precision, "backend": encoder.backend,
                                     "build_seconds": round(time.perf_counter() - started, 2)}

@@ -1,13 +1,15 @@
-"""Documents to index: a JSONL file, a BEIR folder, or a LAReQA benchmark's candidate sentences.
+"""Documents to index: a document file, or the candidates of any registered benchmark.
 
 Corpus specs (``hybridbatch index --corpus``):
 
 * ``PATH.jsonl`` (or ``jsonl:PATH``) — one object per line with ``id``, ``text``, ``lang`` and optionally
   ``title`` and any other fields (kept and returned with the hit);
-* ``beir:DIR`` — a BEIR corpus.jsonl (``_id``, ``text``, ``title``); its language comes from each record's
-  ``lang`` field or, failing that, ``--lang``;
-* ``xquad-r`` / ``mlqa-r`` / ``lareqa:DIR`` — every candidate sentence of the benchmark (its paragraph kept
-  as the ``context`` field), under the benchmark's candidate ids.
+* ``beir:DIR`` — the folder's corpus.jsonl as a document file (``_id``, ``text``, ``title``): every document,
+  its title and other fields kept; its language comes from each record's ``lang`` field or, failing that,
+  ``--lang``;
+* any other benchmark spec of :mod:`hybridbatch.benchmarks.registry` (``xquad-r``, ``tatoeba``, ...) —
+  every candidate of the loaded benchmark (in ``languages``, default the benchmark's own set) under its
+  candidate id, its context (e.g. a LAReQA sentence's paragraph) kept as the ``context`` field.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from hybridbatch.benchmarks.beir.reader import (
     _jsonl_path,
     _records,  # the one JSONL record reader (file:line errors)
 )
-from hybridbatch.benchmarks.registry import load_benchmark
+from hybridbatch.benchmarks.registry import family_for_spec, load_benchmark, spec_help
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.languages import check_language_code
 from hybridbatch.settings import data_dir as default_data_dir
@@ -41,18 +43,17 @@ class Document:
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def read_corpus(spec: str, *, data_dir: Path | None = None, lang: str | None = None) -> list[Document]:
-    """Read the corpus named by ``spec`` (see the module docstring); ids must be unique, texts non-empty."""
+def read_corpus(spec: str, *, data_dir: Path | None = None, lang: str | None = None,
+                languages: list[str] | None = None) -> list[Document]:
+    """Read the corpus named by ``spec`` (see the module docstring); ids must be unique, texts non-empty.
+    ``lang``: the language of document-file records without one; ``languages``: the benchmark languages."""
     if spec.startswith("jsonl:") or spec.endswith((".jsonl", ".jsonl.gz")):
         path = Path(spec[len("jsonl:"):] if spec.startswith("jsonl:") else spec)
         docs = list(_read_jsonl(path, lang))
     elif spec.startswith("beir:"):
         docs = _read_beir(spec, data_dir, lang)
-    elif spec in ("xquad-r", "mlqa-r") or spec.startswith("lareqa:"):
-        docs = _read_lareqa(spec, data_dir)
     else:
-        raise HybridbatchError(f"unknown corpus '{spec}': give a .jsonl file, beir:DIR, xquad-r, mlqa-r or "
-                               "lareqa:DIR")
+        docs = _read_benchmark(spec, data_dir, languages)
     if not docs:
         raise HybridbatchError("the corpus holds no documents", path=spec)
     return docs
@@ -95,8 +96,13 @@ def _read_beir(spec: str, data_dir: Path | None, lang: str | None) -> list[Docum
     return list(_read_jsonl(_jsonl_path(folder, "corpus"), lang))
 
 
-def _read_lareqa(spec: str, data_dir: Path | None) -> list[Document]:
-    bench = load_benchmark(spec, data_dir)
+def _read_benchmark(spec: str, data_dir: Path | None, languages: list[str] | None) -> list[Document]:
+    try:
+        family_for_spec(spec)
+    except HybridbatchError:
+        raise HybridbatchError(f"unknown corpus '{spec}': give a .jsonl file, beir:DIR or a benchmark "
+                               f"({spec_help()})") from None
+    bench = load_benchmark(spec, data_dir, languages)
     return [Document(c.id, c.text, c.lang, "", {"context": c.context} if c.context else {})
             for c in bench.candidates]
 

@@ -17,6 +17,20 @@ import yaml
 
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import remove_stale
+from hybridbatch.run_files import (
+    CHECKPOINT_PREFIX,
+    CHECKPOINTS,
+    LEAKAGE_REPORT,
+    MODEL,
+    MODEL_MARKER,
+    OPTIMIZER_STATE,
+    RUN_RECORD,
+    SCHEDULER_STATE,
+    STAGING_PREFIX,
+    TRAIN_CONFIG,
+    TRAINER_STATE,
+    checkpoint_step,
+)
 from hybridbatch.training.config import TrainConfig, to_dict
 
 log = logging.getLogger(__name__)
@@ -29,10 +43,8 @@ ADDED_KEYS = {"sampling.dataset_weighting": "size", "training.length_sorted": Fa
               "negatives.policy": None, "negatives.candidates": None, "negatives.per_query": 4,
               "negatives.range_min": 0, "negatives.range_max": 200, "negatives.margin": 0.0}
 """Keys added after runs were saved, with the value that reproduces the runs saved without them."""
-STAGING_PREFIX = ".tmp-"
-"""Name prefix of a checkpoint (or a replaced one) being written in ``checkpoints/``."""
 KILL_ENV = "HYBRIDBATCH_TEST_KILL_AT"
-RUN_FILES = ("config.yaml", "run.json", "leakage.json")
+RUN_FILES = (TRAIN_CONFIG, RUN_RECORD, LEAKAGE_REPORT)
 """Files the trainer writes (atomically) at the top of a run folder."""
 
 
@@ -47,10 +59,10 @@ def kill_point(name: str) -> None:
 def remove_stale_temporaries(out: Path) -> list[Path]:
     """Remove what a killed run left half-written in ``out``: staged checkpoints, the final model's temporary
     folder, temporary run files. Returns the removed paths."""
-    stale = [p for p in (Path(out) / "checkpoints").glob(f"{STAGING_PREFIX}*")]
+    stale = [p for p in (Path(out) / CHECKPOINTS).glob(f"{STAGING_PREFIX}*")]
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
-    stale += remove_stale(Path(out), "model")
+    stale += remove_stale(Path(out), MODEL)
     for name in RUN_FILES:  # outputs.atomic_file's temporary files, killed mid-write
         for p in Path(out).glob(f"{name}*.tmp"):
             p.unlink(missing_ok=True)
@@ -66,15 +78,15 @@ def checkpoint_to_resume(out: Path, resume: str | None, config: TrainConfig) -> 
     the folder ``resume``. Raises when ``resume`` names an unreadable checkpoint, when no checkpoint of the
     run is complete, or when the configuration changed in a way that breaks the batch sequence."""
     if resume is None:
-        if any((out / "checkpoints").glob("checkpoint-*")):
+        if any((out / CHECKPOINTS).glob(f"{CHECKPOINT_PREFIX}*")):
             raise HybridbatchError("output folder already holds checkpoints; pass --resume or choose another "
                                    "--out", path=out)
         return None
     if resume == "latest":
-        found = sorted((p for p in (out / "checkpoints").glob("checkpoint-*") if p.name[11:].isdigit()),
-                       key=lambda p: int(p.name[11:]))
+        steps = {p: checkpoint_step(p.name) for p in (out / CHECKPOINTS).glob(f"{CHECKPOINT_PREFIX}*")}
+        found = sorted((p for p, step in steps.items() if step is not None), key=steps.__getitem__)
         if not found:
-            log.warning("no checkpoint in %s; starting afresh", out / "checkpoints")
+            log.warning("no checkpoint in %s; starting afresh", out / CHECKPOINTS)
             return None
         path = newest_complete(found)
     else:
@@ -105,12 +117,12 @@ def check_checkpoint(path: Path) -> None:
     if not path.is_dir():
         raise HybridbatchError("checkpoint folder not found", path=path)
     try:
-        state = json.loads((path / "trainer_state.json").read_text(encoding="utf-8"))
+        state = json.loads((path / TRAINER_STATE).read_text(encoding="utf-8"))
         int(state["global_step"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise HybridbatchError(f"unreadable checkpoint: trainer_state.json ({type(exc).__name__})",
+        raise HybridbatchError(f"unreadable checkpoint: {TRAINER_STATE} ({type(exc).__name__})",
                                path=path) from None
-    for name in ("optimizer.pt", "scheduler.pt", "modules.json"):
+    for name in (OPTIMIZER_STATE, SCHEDULER_STATE, MODEL_MARKER):
         f = path / name
         if not f.is_file() or f.stat().st_size == 0:
             raise HybridbatchError(f"unreadable checkpoint: {name} missing or empty", path=path)
@@ -129,7 +141,7 @@ def check_checkpoint(path: Path) -> None:
 
 def check_same_config(out: Path, config: TrainConfig) -> None:
     """Raise when ``out/config.yaml`` differs from ``config`` outside :data:`RESUMABLE_KEYS`."""
-    saved_path = out / "config.yaml"
+    saved_path = out / TRAIN_CONFIG
     if not saved_path.is_file():
         return
     saved = ADDED_KEYS | _flatten(yaml.safe_load(saved_path.read_text(encoding="utf-8")) or {})

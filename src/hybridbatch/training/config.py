@@ -34,6 +34,7 @@ import yaml
 
 from hybridbatch import config as strict
 from hybridbatch.config import Device, Precision, setting
+from hybridbatch.data.negatives import NegativePolicy
 from hybridbatch.errors import HybridbatchError
 
 Strategy = Literal["x-x-mono", "x-y", "hybrid"]
@@ -41,28 +42,46 @@ STRATEGIES: tuple[str, ...] = ("x-x-mono", "x-y", "hybrid")
 PassageMode = Literal["sentence", "sentence+context"]
 Loss = Literal["mnrl", "cached-mnrl"]
 PromptMode = Literal["auto", "model", "paper", "none"]
-SelectMetric = Literal["loss", "mo", "cr", "mul", "mo+mul", "mo+cr+mul"]
+RetrievalMetric = Literal["mo", "cr", "mul", "mo+mul", "mo+cr+mul"]
+"""Validation retrieval mAP: mono, cross, multilingual, or a mean of those."""
+SelectMetric = Literal["loss", RetrievalMetric]
 DistillDistance = Literal["cosine", "mse"]
 LanguageWeighting = Literal["uniform", "size", "smoothed"]
 DatasetWeighting = Literal["size", "uniform"]
-NegativePolicy = Literal["same-language", "other-language", "any"]
 PAPER_PROMPTS = {"query": "Query: ", "passage": "Passage: "}
+
+
+DATA_SOURCES = ("benchmark", "jsonl", "items", "bitext")
 
 
 @dataclass
 class DatasetConfig:
-    """One training dataset: a benchmark spec (``mlqa-r``) or a JSONL file of items."""
+    """One training dataset, from exactly one source: ``benchmark`` (a spec such as ``mlqa-r``), ``jsonl`` (a
+    JSONL file of items), ``items`` (a JSONL or Parquet file or a ``datasets`` folder of items, format by
+    suffix) or ``bitext`` (line-parallel translations: ``ntrex128``, a folder of ``<name>.<lang>.txt`` files or a
+    TSV of lang, group, text; X-Y rows only). File paths are relative to the config file."""
 
     benchmark: str | None = None
     jsonl: str | None = None
+    items: str | None = None
+    bitext: str | None = None
     name: str | None = None
     languages: list[str] | None = None
+    exclude_languages: list[str] | None = None
     passage: PassageMode = "sentence"
     hard_negatives: bool = False
+    weight: float | None = setting(None, gt=0.0, help="share of batches drawn from this dataset (relative to the "
+                                   "others' weights; all or none of the datasets have one)")
 
     @property
     def label(self) -> str:
-        return self.name or self.benchmark or Path(self.jsonl or "data").stem
+        path = self.jsonl or self.items or self.bitext
+        return self.name or self.benchmark or (Path(path).stem if path else "data")
+
+    @property
+    def sources(self) -> list[str]:
+        """The source keys this entry sets (exactly one is valid)."""
+        return [k for k in DATA_SOURCES if getattr(self, k) is not None]
 
 
 @dataclass
@@ -91,7 +110,7 @@ class TrainingConfig:
     """Optimisation, loss and trainer settings (paper: AdamW, lr 3e-5, wd 0.01, batch 100)."""
 
     batch_size: int = setting(100, ge=2)
-    learning_rate: float = setting(3e-5, gt=0.0, help="AdamW learning rate")
+    learning_rate: float = setting(3e-5, gt=0.0, flags=("--lr", "--learning-rate"), help="AdamW learning rate")
     weight_decay: float = setting(0.01, ge=0.0)
     max_steps: int = setting(1000, ge=1)
     warmup_steps: float = setting(0.1, ge=0.0, help=">= 1: steps; < 1: share of max steps")
@@ -132,18 +151,18 @@ class NegativesConfig:
     """Mined hard negatives (``hybridbatch mine``): each row carries one of its query's mined negatives
     (:mod:`hybridbatch.training.negatives`)."""
 
-    file: str | None = setting(None, help="negatives file written by 'hybridbatch mine' for this config's "
+    file: str | None = setting(None, flags=("--negatives-file",), help="negatives file written by 'hybridbatch mine' for this config's "
                                "training split (relative to the config file); none: mined before training when "
                                "a policy is set, else in-batch negatives only")
-    policy: NegativePolicy | None = setting(None, help="languages of the negatives: same-language | "
+    policy: NegativePolicy | None = setting(None, flags=("--negatives-policy",), help="languages of the negatives: same-language | "
                                             "other-language | any; without a file, mined with the run's model into "
                                             "<output_dir>/negatives.jsonl; with one, checked against it")
-    per_query: int = setting(4, ge=1, help="negatives mined per query (without a file)")
-    range_min: int = setting(0, ge=0, help="mining skips the top range_min candidates (without a file)")
-    range_max: int = setting(200, ge=1, help="mining looks no deeper than rank range_max (without a file)")
-    margin: float | None = setting(0.0, ge=0.0, help="mining keeps candidates scoring below the positive minus "
+    per_query: int = setting(4, ge=1, flags=("--negatives-per-query",), help="negatives mined per query (without a file)")
+    range_min: int = setting(0, ge=0, flags=("--negatives-range-min",), help="mining skips the top range_min candidates (without a file)")
+    range_max: int = setting(200, ge=1, flags=("--negatives-range-max",), help="mining looks no deeper than rank range_max (without a file)")
+    margin: float | None = setting(0.0, ge=0.0, flags=("--negatives-margin",), help="mining keeps candidates scoring below the positive minus "
                                    "this margin (without a file; none = no margin)")
-    candidates: int | None = setting(None, ge=1, help="how many of each query's mined negatives (best first) a "
+    candidates: int | None = setting(None, ge=1, flags=("--negative-candidates",), help="how many of each query's mined negatives (best first) a "
                                      "row may choose from when some belong to the batch's groups (default: all)")
 
 
@@ -151,11 +170,15 @@ class NegativesConfig:
 class TrainConfig:
     datasets: list[DatasetConfig]
     model: str = setting("default", help="'default' or a model folder")
-    output_dir: str = setting("runs/train", help="run folder")
+    output_dir: str = setting("runs/train", flags=("--out", "--output-dir"), help="run folder")
     seed: int = 42
     validation_fraction: float = setting(0.1, ge=0.0, lt=1.0)
-    eval_benchmarks: list[str] = setting(default_factory=list, help="benchmarks checked for leakage")
+    eval_benchmarks: list[str] = setting(default_factory=list, flags=("--eval-benchmark", "--eval-benchmarks"),
+                                         help="benchmarks checked for leakage")
     allow_leakage: bool = setting(False, help="train even if evaluation texts occur in the training data")
+    validation_dataset: str | None = setting(None, help="the training dataset (name) whose validation split selects "
+                                             "the checkpoint; default: the first; every dataset's validation loss "
+                                             "is reported")
     sampling: SamplingConfig = setting(default_factory=SamplingConfig)
     training: TrainingConfig = setting(default_factory=TrainingConfig)
     negatives: NegativesConfig = setting(default_factory=NegativesConfig)
@@ -166,8 +189,17 @@ class TrainConfig:
         if not self.datasets:
             raise HybridbatchError("'datasets' is empty")
         for i, d in enumerate(self.datasets):
-            if (d.benchmark is None) == (d.jsonl is None):
-                raise HybridbatchError(f"datasets[{i}]: give exactly one of 'benchmark' and 'jsonl'")
+            if len(d.sources) != 1:
+                raise HybridbatchError(f"datasets[{i}]: give exactly one of {', '.join(DATA_SOURCES)}")
+            if d.languages is not None and d.exclude_languages is not None:
+                raise HybridbatchError(f"datasets[{i}]: give languages or exclude_languages, not both")
+        labels = [d.label for d in self.datasets]
+        if self.validation_dataset is not None and self.validation_dataset not in labels:
+            raise HybridbatchError(f"validation_dataset {self.validation_dataset!r} is none of the training datasets "
+                                   f"({', '.join(labels)})")
+        if self.sampling.strategy == "x-x-mono" and any(d.bitext for d in self.datasets):
+            raise HybridbatchError("x-x-mono batches cannot come from a bitext dataset (it has no monolingual rows); "
+                                   "leave it out of x-x-mono training")
         t = self.training
         if (t.select_metric != "loss" or t.retrieval_validation) and self.validation_fraction == 0:
             raise HybridbatchError(f"training.select_metric {t.select_metric!r} / retrieval_validation need a "

@@ -3,14 +3,14 @@ leakage check of the evaluation benchmarks against them."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
 from hybridbatch.benchmarks.registry import family_for_spec, load_benchmark
+from hybridbatch.data.bitext import read_bitext
 from hybridbatch.data.leakage import LeakageReport, check_leakage
 from hybridbatch.data.negatives import read_negatives
-from hybridbatch.data.training_pairs import PairSet, TrainingPairs, read_pairs_jsonl
+from hybridbatch.data.training_pairs import PairSet, TrainingPairs, read_pairs_file
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.negatives import NegativeSlots
@@ -28,26 +28,61 @@ class PreparedData:
 
 
 def load_datasets(config: TrainConfig, data_dir: str | Path | None = None) -> list[PairSet]:
-    """Read every configured training dataset into a PairSet (a benchmark through its family's
-    ``training_pairs``, or a JSONL file)."""
+    """Read every configured training dataset into a PairSet: a benchmark through its family's
+    ``training_pairs``, a JSONL/Parquet/``datasets`` source through the Arrow item cache, bitext through
+    :mod:`hybridbatch.data.bitext`."""
     root = Path(data_dir) if data_dir else None
     out = []
     for d in config.datasets:
         with_context = d.passage == "sentence+context"
         if d.benchmark is not None:
-            out.append(family_for_spec(d.benchmark).read_training_pairs(
-                d.benchmark.strip(), root, languages=d.languages, name=d.label, with_context=with_context,
-                hard_negatives=d.hard_negatives, seed=config.seed))
+            ps = family_for_spec(d.benchmark).read_training_pairs(
+                d.benchmark.strip(), root, languages=_languages(d, family_for_spec(d.benchmark), d.benchmark, root),
+                name=d.label, with_context=with_context, hard_negatives=d.hard_negatives, seed=config.seed)
+            ps.weight = d.weight
+        elif d.bitext is not None:
+            ps = read_bitext(d.bitext, config.base_dir, root, name=d.label, languages=d.languages,
+                             exclude=d.exclude_languages, weight=d.weight)
         else:
-            ps = read_pairs_jsonl(config.resolve_path(d.jsonl), name=d.label, languages=d.languages,
-                                  with_context=with_context)
+            fmt = "jsonl" if d.jsonl is not None else "auto"
+            ps = read_pairs_file(config.resolve_path(d.jsonl or d.items), name=d.label, languages=d.languages,
+                                 exclude=d.exclude_languages, with_context=with_context, fmt=fmt,
+                                 weight=d.weight)
             if d.hard_negatives and not ps.has_negatives:
                 raise HybridbatchError("hard_negatives is on but the items have no 'negative'", path=ps.source)
             if not d.hard_negatives and ps.has_negatives:
-                ps = PairSet(ps.name, [dataclasses.replace(it, negative=None) for it in ps.items],
-                             with_context=with_context, source=ps.source)
-            out.append(ps)
+                ps = ps.without_negatives()
+        out.append(ps)
     return out
+
+
+def _languages(d, family, spec: str, root: Path | None) -> list[str] | None:
+    """A benchmark dataset's languages: ``languages``, or the benchmark's languages minus ``exclude_languages``."""
+    if d.exclude_languages is None:
+        return d.languages
+    available = family.load(spec.strip(), root, None).languages
+    return [lang for lang in available if lang not in set(d.exclude_languages)]
+
+
+def validation_sets(config: TrainConfig, data: PreparedData) -> list[tuple[str, TrainingPairs, int]]:
+    """(dataset name, its validation split, label offset) per dataset with a validation split, the selection
+    dataset (``validation_dataset``, default the first) first. The label offset numbers the split's rows after
+    the training rows and the validation rows of the datasets before it (as the distillation targets do)."""
+    if data.validation is None:
+        return []
+    names = [ps.name.removesuffix("/validation") for ps in data.validation.datasets]
+    out = [(name, TrainingPairs([ps]), data.train.n_rows + int(data.validation.row_offsets[k]))
+           for k, (name, ps) in enumerate(zip(names, data.validation.datasets))]
+    chosen = config.validation_dataset or config.datasets[0].label
+    if chosen not in names:
+        raise HybridbatchError(f"validation_dataset {chosen!r} has no validation split")
+    return sorted(out, key=lambda entry: entry[0] != chosen)
+
+
+def selection_validation(config: TrainConfig, data: PreparedData) -> TrainingPairs | None:
+    """The validation split that selects the checkpoint (see :func:`validation_sets`), or None."""
+    sets = validation_sets(config, data)
+    return sets[0][1] if sets else None
 
 
 def prepare_data(config: TrainConfig, data_dir: str | Path | None = None) -> PreparedData:

@@ -134,9 +134,7 @@ def distill_targets(base_model, pairs, prompts: dict[str, str], *, precision: st
     encoder = targets_encoder(base_model, prompts, precision, batch_size=batch_size)
     queries = [it.query for ds in pairs.datasets for it in ds.items]
     passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
-    Q, _ = encode_texts(encoder, queries, "query")
-    P, _ = encode_texts(encoder, passages, "passage")
-    offsets = pairs.item_offsets
-    row_q = np.concatenate([d.row_query_item + o for d, o in zip(pairs.datasets, offsets)])
-    row_p = np.concatenate([d.row_passage_item + o for d, o in zip(pairs.datasets, offsets)])
+    Q, _ = encode_texts(encoder, queries, "query", label="distillation-target", step=(1, 2))
+    P, _ = encode_texts(encoder, passages, "passage", label="distillation-target", step=(2, 2))
+    row_q, row_p = pairs.row_items(np.arange(pairs.n_rows))
     return DistillTargets(Q, P, row_q, row_p)

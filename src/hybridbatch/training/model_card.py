@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hybridbatch.outputs import atomic_dir, provenance, write_json, write_text
+from hybridbatch.run_files import MODEL_CARD, MODEL_RUN_RECORD, MODEL_SETTINGS
 from hybridbatch.training.checkpoints import kill_point
 from hybridbatch.training.config import TrainConfig, dump_yaml, to_dict
 from hybridbatch.training.data import PreparedData
@@ -20,11 +21,11 @@ def save_model(model, folder: Path, config: TrainConfig, data: PreparedData, pro
     with atomic_dir(folder) as tmp:
         model.save(str(tmp))
         kill_point("final-save")
-        card = tmp / "README.md"
+        card = tmp / MODEL_CARD
         text = card.read_text(encoding="utf-8") if card.exists() else ""
         write_text(card, insert_card_section(text, model_card_section(config, data, prompts, steps, best)))
-        write_text(tmp / "hybridbatch_config.yaml", dump_yaml(config))
-        write_json(tmp / "hybridbatch_run.json", provenance(to_dict(config)) | {"global_step": steps,
+        write_text(tmp / MODEL_SETTINGS, dump_yaml(config))
+        write_json(tmp / MODEL_RUN_RECORD, provenance(to_dict(config)) | {"global_step": steps,
                                                                                 "best_checkpoint": best})
 
 

@@ -47,13 +47,13 @@ class NegativeSlots:
             raise HybridbatchError(f"negatives for {len(self.per_dataset)} datasets; training has "
                                    f"{len(pairs.datasets)}", path=self.source)
         for ds, slots in zip(pairs.datasets, self.per_dataset):
-            if slots.ndim != 2 or slots.shape[0] != len(ds.items) or slots.shape[1] != self.k:
+            if slots.ndim != 2 or slots.shape[0] != ds.n_items or slots.shape[1] != self.k:
                 raise HybridbatchError(f"negatives of dataset {ds.name!r} have shape {slots.shape}; expected "
-                                       f"({len(ds.items)}, {self.k})", path=self.source)
+                                       f"({ds.n_items}, {self.k})", path=self.source)
             valid = slots >= 0
-            if (slots >= len(ds.items)).any():
+            if (slots >= ds.n_items).any():
                 raise HybridbatchError(f"negatives of dataset {ds.name!r} name items beyond its "
-                                       f"{len(ds.items)}", path=self.source)
+                                       f"{ds.n_items}", path=self.source)
             own = ds.cluster_of[ds.item_group][:, None]
             neg = ds.cluster_of[ds.item_group[np.maximum(slots, 0)]]
             bad = valid & (neg == own)
@@ -66,7 +66,7 @@ class NegativeSlots:
 def choose_slots(ds: PairSet, slots: np.ndarray, local_rows: np.ndarray, step_clusters: np.ndarray) -> np.ndarray:
     """Per row, the index (0..k-1) of its first negative whose cluster is none of ``step_clusters``; -1 when
     no negative of the row is safe."""
-    candidates = slots[ds.row_query_item[local_rows]]
+    candidates = slots[ds.query_items(local_rows)]
     clusters = ds.cluster_of[ds.item_group[np.maximum(candidates, 0)]]
     ok = (candidates >= 0) & ~np.isin(clusters, step_clusters)
     return np.where(ok.any(axis=1), ok.argmax(axis=1), -1)

@@ -112,9 +112,8 @@ class BatchPlanner:
             raise HybridbatchError(f"batch size {batch_size} must be >= 1")
         self.pairs, self.config, self.seed, self.world_size = pairs, config, int(seed), int(world_size)
         self.mono_p = config.mono_probability
-        sizes = np.array([len(d.items) for d in pairs.datasets], dtype=float)
-        weights = sizes if config.dataset_weighting == "size" else np.ones_like(sizes)
-        self.dataset_p = weights / weights.sum()
+        sizes = np.array([d.n_items for d in pairs.datasets], dtype=float)
+        self.dataset_p = dataset_shares(pairs, config)
         self._dataset_cdf = np.cumsum(self.dataset_p)
         self.lang_p = [self._language_weights(d) for d in pairs.datasets]
         self._lang_cdf = [np.cumsum(p) for p in self.lang_p]
@@ -152,7 +151,7 @@ class BatchPlanner:
         while index < self.batches_per_epoch:
             d = _draw(self._dataset_cdf, rng) if len(self.dataset_p) > 1 else 0
             ds = self.pairs.datasets[d]
-            mono = self.mono_p >= 1.0 or (self.mono_p > 0.0 and rng.random() < self.mono_p)
+            mono = ds.monolingual and (self.mono_p >= 1.0 or (self.mono_p > 0.0 and rng.random() < self.mono_p))
             lang = _draw(self._lang_cdf[d], rng) if mono else -1
             stream = streams.get((d, lang))
             if stream is None:
@@ -162,7 +161,7 @@ class BatchPlanner:
             slots = negatives = None
             if self.negatives is not None:
                 local, slots = self._with_negatives(d, ds, stream, groups, local, lang, replace_rng)
-                chosen = self.negatives.per_dataset[d][ds.row_query_item[local], slots]
+                chosen = self.negatives.per_dataset[d][ds.query_items(local), slots]
                 negatives = chosen + self.pairs.item_offsets[d]
             rows = local + self.pairs.row_offsets[d]
             for w in range(self.world_size):
@@ -206,7 +205,7 @@ class BatchPlanner:
 
     # ---- setup ----
     def _language_weights(self, ds: PairSet) -> np.ndarray:
-        sizes = np.array([ds.language_sizes()[lang] for lang in ds.languages], dtype=float)
+        sizes = np.bincount(ds.item_lang, minlength=len(ds.languages)).astype(float)
         if self.config.language_weighting == "uniform":
             w = np.ones_like(sizes)
         elif self.config.language_weighting == "size":
@@ -215,8 +214,8 @@ class BatchPlanner:
             w = sizes ** self.config.smoothing_exponent
         return w / w.sum()
 
-    def _needs_mono(self) -> bool:
-        return self.mono_p > 0.0
+    def _needs_mono(self, ds: PairSet) -> bool:
+        return self.mono_p > 0.0 and ds.monolingual
 
     def _needs_xy(self) -> bool:
         return self.mono_p < 1.0
@@ -235,9 +234,9 @@ class BatchPlanner:
         """(smallest needed pool, [(label, clusters)] for every needed pool)."""
         d = self.pairs.datasets.index(ds)
         out = []
-        if self._needs_mono():
+        if self._needs_mono(ds):
             out += [(f"language {lang!r}", self._pool(d, i).size) for i, lang in enumerate(ds.languages)]
-        if self._needs_xy():
+        if self._needs_xy() or not ds.monolingual:
             out.append(("x-y (groups with 2+ languages)", self._pool(d, -1).size))
         return min(n for _, n in out), out
 
@@ -256,9 +255,37 @@ class BatchPlanner:
 def _rows(ds: PairSet, groups: np.ndarray, lang: int, rng: np.random.Generator) -> np.ndarray:
     """Local rows of ``groups``: (X, X) for a mono batch in ``lang``, else a random ordered pair X != Y each."""
     if lang >= 0:
-        return ds.row_of[groups, lang, lang]
+        return ds.row_index(groups, lang, lang)
     x, y = _two_languages(ds.lang_item[groups] >= 0, rng)
-    return ds.row_of[groups, x, y]
+    return ds.row_index(groups, x, y)
+
+
+def dataset_shares(pairs: TrainingPairs, config: SamplingConfig) -> np.ndarray:
+    """Probability that a batch comes from each dataset: the datasets' ``weight`` when given (all or none),
+    else proportional to their items (``dataset_weighting: size``) or equal (``uniform``)."""
+    given = [d.weight for d in pairs.datasets]
+    if any(w is not None for w in given):
+        if any(w is None for w in given):
+            raise HybridbatchError("give a weight to every training dataset or to none")
+        weights = np.array(given, dtype=float)
+        if weights.sum() <= 0:
+            raise HybridbatchError("the training datasets' weights add up to 0")
+    elif config.dataset_weighting == "size":
+        weights = np.array([d.n_items for d in pairs.datasets], dtype=float)
+    else:
+        weights = np.ones(len(pairs.datasets))
+    return weights / weights.sum()
+
+
+def batch_mix(pairs: TrainingPairs, config: SamplingConfig) -> dict[str, dict[str, float]]:
+    """Expected share of each dataset's batches and of its X-X-mono batches, per dataset: a batch's dataset is
+    drawn by :func:`dataset_shares`; within a dataset with monolingual rows the batch is X-X-mono with
+    probability alpha (1 for x-x-mono, 0 for x-y); a dataset without them (bitext) gives X-Y batches only. The
+    overall X-X-mono share is therefore alpha x the summed shares of the datasets that have monolingual rows."""
+    shares = dataset_shares(pairs, config)
+    mono = config.mono_probability
+    return {d.name: {"batches": float(s), "x-x-mono": float(s * mono) if d.monolingual else 0.0}
+            for d, s in zip(pairs.datasets, shares)}
 
 
 def _draw(cdf: np.ndarray, rng: np.random.Generator) -> int:

@@ -20,7 +20,8 @@ from transformers.trainer_callback import TrainerState
 from transformers.trainer_utils import rotate_checkpoints
 
 from hybridbatch.outputs import fsync_tree
-from hybridbatch.training.checkpoints import STAGING_PREFIX, kill_point
+from hybridbatch.run_files import STAGING_PREFIX, TRAINER_STATE, checkpoint_name
+from hybridbatch.training.checkpoints import kill_point
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ class SafeTrainer(SentenceTransformerTrainer):
 
     def _save_checkpoint(self, model, trial) -> None:
         run_dir = Path(super()._get_output_dir(trial))
-        name = f"checkpoint-{self.state.global_step}"
+        name = checkpoint_name(self.state.global_step)
         staging = run_dir / f"{STAGING_PREFIX}{name}"
         self._staging = staging
         try:
@@ -47,7 +48,7 @@ class SafeTrainer(SentenceTransformerTrainer):
             self.state.best_model_checkpoint = str(run_dir / name)
         self.accelerator.wait_for_everyone()  # every rank has written its RNG state
         if self.args.should_save:
-            self.state.save_to_json(str(staging / name / "trainer_state.json"))  # with the final best path
+            self.state.save_to_json(str(staging / name / TRAINER_STATE))  # with the final best path
             self._publish(staging, run_dir, name)
             rotate_checkpoints(output_dir=str(run_dir), save_total_limit=self.args.save_total_limit,
                                best_model_checkpoint=self.state.best_model_checkpoint, use_mtime=True)
@@ -68,7 +69,7 @@ class SafeTrainer(SentenceTransformerTrainer):
         fsync_tree(run_dir, files=False)
 
     def _save_optimizer_and_scheduler(self, output_dir: str) -> None:
-        kill_point(f"checkpoint-{self.state.global_step}")  # the model is written, the optimizer not yet
+        kill_point(checkpoint_name(self.state.global_step))  # the model is written, the optimizer not yet
         super()._save_optimizer_and_scheduler(output_dir)
 
     def training_step(self, *args, **kwargs):
@@ -79,7 +80,7 @@ class SafeTrainer(SentenceTransformerTrainer):
     def train(self, resume_from_checkpoint: str | None = None, **kwargs):
         """As the parent's, except that a checkpoint already at ``max_steps`` is restored, not trained on."""
         if resume_from_checkpoint is not None:
-            state = TrainerState.load_from_json(os.path.join(resume_from_checkpoint, "trainer_state.json"))
+            state = TrainerState.load_from_json(os.path.join(resume_from_checkpoint, TRAINER_STATE))
             if state.global_step >= self.args.max_steps:
                 return self._restore_finished(resume_from_checkpoint, state)
         return super().train(resume_from_checkpoint=resume_from_checkpoint, **kwargs)

@@ -3,88 +3,72 @@ trainer calls to build it, and the callback that keeps its epoch right on resume
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 
 from sentence_transformers.base.sampler import DefaultBatchSampler
 from transformers import TrainerCallback
 
-from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.training.config import SamplingConfig
-from hybridbatch.training.negatives import NegativeSlots
+from hybridbatch.training.dataset import PlannedBatches
 from hybridbatch.training.planner import BatchPlanner
 
 
 class HybridBatchSampler(DefaultBatchSampler):
-    """sentence-transformers batch sampler over a :class:`BatchPlanner` (yields global row lists).
-    ``set_epoch`` selects the plan; ``fixed_epoch`` pins it (validation batches are the same at
-    every evaluation)."""
+    """sentence-transformers batch sampler over planned batches (:mod:`hybridbatch.training.dataset`): yields
+    the dataset entries of each batch of the current epoch. ``set_epoch`` selects the epoch; ``fixed_epoch``
+    pins it (validation batches are the same at every evaluation)."""
 
-    def __init__(self, dataset, planner: BatchPlanner, *, drop_last: bool = True, fixed_epoch: int | None = None):
-        super().__init__(dataset, batch_size=planner.batch_size, drop_last=drop_last, seed=planner.seed)
-        self.planner = planner
+    def __init__(self, dataset, planned: PlannedBatches, *, seed: int = 0, drop_last: bool = True,
+                 fixed_epoch: int | None = None):
+        super().__init__(dataset, batch_size=planned.batch_size, drop_last=drop_last, seed=seed)
+        self.planned = planned
         self.fixed_epoch = fixed_epoch
 
     def __iter__(self) -> Iterator[list[int]]:
         epoch = self.epoch if self.fixed_epoch is None else self.fixed_epoch
-        k = self.planner.negatives.k if self.planner.negatives is not None else 1
-        for batch in self.planner.plan(epoch):
-            yield batch.dataset_indices(k).tolist()
+        for index in range(self.planned.per_epoch):
+            entries = self.planned.entries(epoch, index)
+            if entries is None:  # past max_steps: the trainer stops before asking
+                return
+            yield entries
 
     def __len__(self) -> int:
-        return len(self.planner)
+        return self.planned.per_epoch
 
 
 class HybridSamplerFactory:
     """The callable given as ``SentenceTransformerTrainingArguments(batch_sampler=...)``.
 
     The trainer calls it as ``factory(dataset, batch_size=, drop_last=, valid_label_columns=,
-    generator=, seed=)`` for the train and the eval dataset; it recognises which one by identity
-    and plans over the matching :class:`TrainingPairs`. The world size is read from
-    ``torch.distributed`` when it is initialised. ``train_planner``, when given, is the planner already
-    built (and checked) for these settings; it is reused when the trainer asks for the same ones.
-    ``negatives``: the mined negatives of the training rows (the validation rows have none).
-    """
+    generator=, seed=)`` for the train dataset and each eval dataset; it recognises which one by identity and
+    returns a sampler over that dataset's planned batches (:func:`hybridbatch.training.dataset.planned_dataset`
+    planned them with ``planner``; the trainer must ask for that planner's batch size and seed). Eval batches
+    are the same at every evaluation (epoch 0)."""
 
-    def __init__(self, config: SamplingConfig, train: tuple[object, TrainingPairs],
-                 eval: tuple[object, TrainingPairs] | None = None, world_size: int | None = None,
-                 train_planner: BatchPlanner | None = None, negatives: NegativeSlots | None = None):
-        self.config, self.train, self.eval, self._world_size = config, train, eval, world_size
-        self.train_planner = train_planner
-        self.negatives = negatives
+    def __init__(self, train: tuple[object, BatchPlanner, PlannedBatches],
+                 evals: list[tuple[object, BatchPlanner, PlannedBatches]] | None = None):
+        self.train, self.evals = train, list(evals or [])
         self.train_sampler: HybridBatchSampler | None = None  # built for the training set
 
     def __getstate__(self) -> dict:
         # The trainer pickles its arguments (training_args.bin) with this factory inside; the
         # datasets are not needed there.
-        return {"config": self.config, "train": None, "eval": None, "_world_size": self._world_size,
-                "train_planner": None, "train_sampler": None, "negatives": None}
-
-    def world_size(self) -> int:
-        if self._world_size is not None:
-            return self._world_size
-        import torch.distributed as dist
-
-        return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+        return {"train": None, "evals": [], "train_sampler": None}
 
     def __call__(self, dataset, batch_size: int, drop_last: bool, valid_label_columns=None, generator=None,
                  seed: int = 0) -> HybridBatchSampler:
         if self.train is None:
             raise HybridbatchError("this batch sampler factory was restored from a pickle and holds no data")
-        world = self.world_size()
         if dataset is self.train[0]:
-            planner = self.train_planner
-            if planner is None or (planner.batch_size, planner.seed, planner.world_size) != (batch_size, seed, world):
-                planner = BatchPlanner(self.train[1], batch_size, self.config, seed=seed, world_size=world,
-                                       negatives=self.negatives)
-            self.train_sampler = HybridBatchSampler(dataset, planner, drop_last=drop_last)
+            _, planner, planned = self.train
+            if (planner.batch_size, planner.seed) != (batch_size, seed):
+                raise HybridbatchError(f"the trainer asks for batches of {batch_size} with seed {seed}; the plan has "
+                                       f"{planner.batch_size} and {planner.seed}")
+            self.train_sampler = HybridBatchSampler(dataset, planned, seed=seed, drop_last=drop_last)
             return self.train_sampler
-        if self.eval is not None and dataset is self.eval[0]:
-            config = dataclasses.replace(self.config, batches_per_epoch=None)
-            planner = BatchPlanner(self.eval[1], batch_size, config, seed=seed, world_size=world,
-                                   allow_smaller=True)
-            return HybridBatchSampler(dataset, planner, drop_last=drop_last, fixed_epoch=0)
+        for known, _, planned in self.evals:
+            if dataset is known:
+                return HybridBatchSampler(dataset, planned, seed=seed, drop_last=drop_last, fixed_epoch=0)
         raise HybridbatchError("the batch sampler was asked for a dataset it does not know")
 
 

@@ -14,6 +14,7 @@ once, before anything is written.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from dataclasses import dataclass
@@ -21,29 +22,28 @@ from pathlib import Path
 
 from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
-from hybridbatch.hardware import resolve_device, resolve_precision
 from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import check_output_dir, provenance, write_json, write_text
+from hybridbatch.run_files import (
+    CHECKPOINTS,
+    LEAKAGE_REPORT,
+    LOGS,
+    MODEL,
+    RUN_RECORD,
+    TRAIN_CONFIG,
+    VALIDATION_HISTORY,
+)
 from hybridbatch.training.checkpoints import checkpoint_to_resume, remove_stale_temporaries
-from hybridbatch.training.config import PAPER_PROMPTS, TrainConfig, apply_overrides, dump_yaml, to_dict
-from hybridbatch.training.data import PreparedData, leakage_reports, prepare_data
+from hybridbatch.training.config import TrainConfig, dump_yaml, to_dict
+from hybridbatch.training.data import PreparedData, leakage_reports, prepare_data, validation_sets
+from hybridbatch.training.dataset import planned_dataset
 from hybridbatch.training.losses import build_loss, distill_targets
 from hybridbatch.training.model_card import save_model
 from hybridbatch.training.planner import BatchPlanner
+from hybridbatch.training.runtime import resolve_hardware, resolve_prompts
 from hybridbatch.training.validation import EVALUATOR_NAME, build_validation_evaluator
 
 log = logging.getLogger(__name__)
-
-
-def resolve_hardware(config: TrainConfig) -> TrainConfig:
-    """A checked copy with ``training.device`` and ``training.precision`` resolved for this machine (what
-    config.yaml records and the trainer uses)."""
-    config.validate()
-    device = resolve_device(config.training.device)
-    precision = resolve_precision(config.training.precision, device)
-    if (device, precision) != (config.training.device, config.training.precision):
-        log.info("training on %s in %s", device, precision)
-    return apply_overrides(config, {"training.device": device, "training.precision": precision})
 
 
 @dataclass
@@ -76,10 +76,10 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
     if is_main_process():
         out.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(out)
-        write_text(out / "config.yaml", dump_yaml(config))
-        write_json(out / "run.json", provenance(to_dict(config)))
+        write_text(out / TRAIN_CONFIG, dump_yaml(config))
+        write_json(out / RUN_RECORD, provenance(to_dict(config)))
         if reports:
-            write_json(out / "leakage.json", [r.to_dict() for r in reports])
+            write_json(out / LEAKAGE_REPORT, [r.to_dict() for r in reports])
 
     evaluator = validation_evaluator(config, data, prompts)
     targets = None
@@ -93,7 +93,7 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
                             evaluator=evaluator, distill=targets)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
     best = trainer.state.best_model_checkpoint
-    model_dir = out / "model"
+    model_dir = out / MODEL
     if trainer.is_world_process_zero():
         save_model(trainer.model, model_dir, config, data, prompts, trainer.state.global_step, best)
     return TrainResult(out, model_dir, trainer.state.global_step, best)
@@ -105,7 +105,7 @@ def validation_evaluator(config: TrainConfig, data: PreparedData, prompts: dict[
     t = config.training
     if t.select_metric == "loss" and not t.retrieval_validation:
         return None
-    return build_validation_evaluator(config, data, prompts, history_path=Path(config.output_dir) / "validation.jsonl")
+    return build_validation_evaluator(config, data, prompts, history_path=Path(config.output_dir) / VALIDATION_HISTORY)
 
 
 def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[str, str], callbacks: list,
@@ -118,6 +118,7 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     from transformers import EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
 
+    from hybridbatch.training.progress import TrainingProgress  # deferred: transformers
     from hybridbatch.training.safe_trainer import SafeTrainer  # deferred: transformers
     from hybridbatch.training.sampler import (  # deferred: transformers
         HybridSamplerFactory,
@@ -129,21 +130,30 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     out = Path(config.output_dir)
     if t.freeze_word_embeddings:
         freeze_word_embeddings(model)
-    train_ds = data.train.to_dataset(row_labels=t.distill_weight > 0, negative_slots=data.negatives)
-    eval_ds = (data.validation.to_dataset(row_labels=t.distill_weight > 0, label_offset=data.train.n_rows)
-               if data.validation is not None else None)
-    factory = HybridSamplerFactory(config.sampling, (train_ds, data.train),
-                                   (eval_ds, data.validation) if eval_ds is not None else None,
-                                   train_planner=train_planner, negatives=data.negatives)
-    validating = eval_ds is not None
+    labels = t.distill_weight > 0
+    world = world_size()
+    if train_planner is None:
+        train_planner = BatchPlanner.for_training(config, data.train, world, negatives=data.negatives)
+    train_ds, train_plan = planned_dataset(data.train, train_planner, t.max_steps * world, row_labels=labels)
+    evals = []
+    for name, pairs, offset in validation_sets(config, data):
+        planner = BatchPlanner(pairs, t.batch_size, dataclasses.replace(config.sampling, batches_per_epoch=None),
+                               seed=config.seed, world_size=world, allow_smaller=True)
+        ds, plan = planned_dataset(pairs, planner, len(planner), row_labels=labels, label_offset=offset)
+        evals.append((name, ds, planner, plan))
+    factory = HybridSamplerFactory((train_ds, train_planner, train_plan), [e[1:] for e in evals])
+    validating = bool(evals)
+    # one validation split: "eval_loss"; several: "eval_<dataset>_loss" each, the selection dataset first
+    eval_ds = evals[0][1] if len(evals) == 1 else {name: ds for name, ds, _, _ in evals} if evals else None
     if t.select_metric == "loss":
-        best_metric, greater = "eval_loss", False
+        best_metric = "eval_loss" if len(evals) <= 1 else f"eval_{evals[0][0]}_loss"
+        greater = False
     else:
         best_metric, greater = f"eval_{EVALUATOR_NAME}_{t.select_metric}", True
     column_prompts = {col: prompts[side] for col, side in
                       (("query", "query"), ("positive", "passage"), ("negative", "passage")) if prompts[side]}
     args = SentenceTransformerTrainingArguments(
-        output_dir=str(out / "checkpoints"),
+        output_dir=str(out / CHECKPOINTS),
         per_device_train_batch_size=t.batch_size,
         per_device_eval_batch_size=t.batch_size,
         max_steps=t.max_steps,
@@ -172,8 +182,8 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
         disable_tqdm=True,
     )
     tensorboard = TensorBoardCallback()
-    tensorboard.logging_dir = str(out / "logs")
-    extra = [tensorboard, SamplerEpochCallback(factory)]
+    tensorboard.logging_dir = str(out / LOGS)
+    extra = [tensorboard, SamplerEpochCallback(factory), TrainingProgress()]
     if validating and t.early_stopping_patience:
         extra.append(EarlyStoppingCallback(early_stopping_patience=t.early_stopping_patience))
     trainer = SafeTrainer(model=model, args=args, train_dataset=train_ds, eval_dataset=eval_ds,
@@ -181,21 +191,6 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
                                          callbacks=extra + list(callbacks))
     trainer.hybrid_sampler_factory = factory
     return trainer
-
-
-def resolve_prompts(model, mode: str) -> dict[str, str]:
-    """``{"query": ..., "passage": ...}`` prefixes: ``paper`` (Query: / Passage: ), ``model`` (the
-    model's own query/passage prompts), ``auto`` (model's if it has both, else paper), ``none``."""
-    own = dict(getattr(model, "prompts", None) or {})
-    own_passage = own.get("passage") or own.get("document")
-    has_own = bool(own.get("query")) and bool(own_passage)
-    if mode == "none":
-        return {"query": "", "passage": ""}
-    if mode == "paper" or (mode == "auto" and not has_own):
-        return dict(PAPER_PROMPTS)
-    if not has_own:
-        raise HybridbatchError("training.prompts is 'model' but the model has no query/passage prompts")
-    return {"query": own["query"], "passage": own_passage}
 
 
 def freeze_word_embeddings(model) -> int:

@@ -28,7 +28,7 @@ from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.st_evaluator import RetrievalEvaluator
 from hybridbatch.training.config import TrainConfig
-from hybridbatch.training.data import PreparedData
+from hybridbatch.training.data import PreparedData, selection_validation
 
 COMPOSITES = {"mo+mul": ("mo", "mul"), "mo+cr+mul": ("mo", "cr", "mul")}
 EVALUATOR_NAME = "val"
@@ -97,9 +97,10 @@ def build_validation_evaluator(config: TrainConfig, data: PreparedData, prompts:
     ``config.training.precision``), appending each evaluation to ``history_path`` when given. Raises
     :class:`HybridbatchError` when ``data`` has no validation split."""
     t = config.training
-    if data.validation is None:
+    chosen = selection_validation(config, data)
+    if chosen is None:
         raise HybridbatchError("retrieval validation needs a validation split")
-    return ValidationEvaluator(validation_benchmark(data.validation),
+    return ValidationEvaluator(validation_benchmark(chosen),
                                select_metric=t.select_metric if select_metric is None else select_metric,
                                history_path=history_path, query_prompt=prompts["query"],
                                passage_prompt=prompts["passage"],

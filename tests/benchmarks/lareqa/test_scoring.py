@@ -8,10 +8,11 @@ import math
 import numpy as np
 import pytest
 
-from hybridbatch.benchmarks.lareqa.scoring import language_indices, relevant_ranks, score_lareqa
+from hybridbatch.benchmarks.lareqa.scoring import score_lareqa
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.scoring.metrics import average_precision, order_by_rule, ranks_by_rule
+from hybridbatch.scoring.ranking import language_indices, relevant_ranks
 
 LANGS = ["a", "b", "c"]
 

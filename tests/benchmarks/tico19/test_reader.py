@@ -56,13 +56,15 @@ def test_dev_split_and_language_choice(folder: Path) -> None:
     assert read_tico19(folder, "test", ["all"]).languages == read_tico19(folder).languages
 
 
-@pytest.mark.parametrize("languages, message", [
-    (["fr", "xx"], r"tico19: unknown language\(s\) xx; available: am, ckb, en, es_LA, fr, om"),
-    (["fr"], "TICO-19 needs at least two languages, got fr"),
-])
-def test_language_errors(folder: Path, languages, message) -> None:
-    with pytest.raises(HybridbatchError, match=message):
-        read_tico19(folder, "test", languages)
+def test_language_errors(folder: Path) -> None:
+    with pytest.raises(HybridbatchError, match=r"tico19: unknown language\(s\) xx; available: am, ckb, en, es_LA, fr, om"):
+        read_tico19(folder, "test", ["fr", "xx"])
+
+
+def test_one_language_has_no_relevant_candidates(folder: Path) -> None:
+    b = read_tico19(folder, "test", ["fr"])
+    assert b.languages == ["fr"] and len(b.queries) == 3
+    assert all(len(r) == 0 for r in b.relevant_indices())  # its translations are in no chosen language
 
 
 def test_unknown_split_and_missing_folder(folder: Path, tmp_path: Path) -> None:

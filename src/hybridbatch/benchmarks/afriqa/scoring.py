@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from hybridbatch.benchmarks.lareqa.scoring import check_embeddings, relevant_ranks
 from hybridbatch.data.benchmark import Benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.scoring.metrics import nanmean, ndcg_at_k, recall_at_k, reciprocal_rank
+from hybridbatch.scoring.ranking import check_embeddings, relevant_ranks
 
 METRICS = ("ndcg@10", "r@10", "r@100", "mrr@10")
 ROLES = ("native", "translated")

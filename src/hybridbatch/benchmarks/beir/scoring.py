@@ -22,10 +22,10 @@ from typing import Literal
 
 import numpy as np
 
-from hybridbatch.benchmarks.lareqa.scoring import check_embeddings, language_indices
 from hybridbatch.data.benchmark import Benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.scoring.metrics import nanmean, ndcg_at_k, recall_at_k, reciprocal_rank
+from hybridbatch.scoring.ranking import check_embeddings, language_indices
 
 DEPTH = 100
 METRICS = ("ndcg@10", "recall@100", "mrr@10")

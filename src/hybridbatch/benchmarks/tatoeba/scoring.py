@@ -22,10 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hybridbatch.benchmarks.lareqa.scoring import check_embeddings
 from hybridbatch.data.benchmark import Benchmark
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.scoring.metrics import nanmean
+from hybridbatch.scoring.ranking import check_embeddings
 
 MARGIN_K = 4
 DIRECTIONS = ("xx2pivot", "pivot2xx")

@@ -20,7 +20,7 @@ from hybridbatch.benchmarks.lareqa.scorer import LareqaScorer, shown_metrics
 from hybridbatch.data.language_metadata import describe
 from hybridbatch.render.tables import RESULTS_CSV_HEADER, csv_text, fmt, markdown_table
 from hybridbatch.scoring.metrics import nanmean
-from hybridbatch.scoring.scorer import LanguageValues, Measure
+from hybridbatch.scoring.scorer import LanguageValues, Measure, missing_text
 
 if TYPE_CHECKING:
     from hybridbatch.data.benchmark import Benchmark
@@ -36,15 +36,18 @@ class MultiparallelScorer(LareqaScorer):
     """X→Y and pooled retrieval of translations, language bias (docs/protocol.md, TICO-19)."""
 
     kind = "multiparallel"
+    # a sentence's relevant candidates are its translations: every measure needs two languages, the rank
+    # distance (among two or more translations) three
     measures = (
-        Measure("cr", "cr/map", "X→Y", per_query="cr/map", unit="mAP"),
-        Measure("mul", "mul/map", "Mul.", per_query="mul/map", unit="mAP"),
-        Measure("cr_r@1", "cr/r@1", "R@1 X→Y"),
-        Measure("mul_r@1", "mul/r@1", "R@1 Mul."),
-        Measure("mul_r@10", "mul/r@10", "R@10 Mul."),
+        Measure("cr", "cr/map", "X→Y", per_query="cr/map", unit="mAP", min_languages=2),
+        Measure("mul", "mul/map", "Mul.", per_query="mul/map", unit="mAP", min_languages=2),
+        Measure("cr_r@1", "cr/r@1", "R@1 X→Y", min_languages=2),
+        Measure("mul_r@1", "mul/r@1", "R@1 Mul.", min_languages=2),
+        Measure("mul_r@10", "mul/r@10", "R@10 Mul.", min_languages=2),
         Measure("rank_distance", "rank_distance", "rank distance", greater_is_better=False,
-                per_query="bias/rank_distance", digits=1),
-        Measure("top10_own_share", "top10_own_share", "top-10 own-language share", greater_is_better=False),
+                per_query="bias/rank_distance", digits=1, min_languages=3),
+        Measure("top10_own_share", "top10_own_share", "top-10 own-language share", greater_is_better=False,
+                min_languages=2),
     )
     summary_caption = "X→Y and pooled (Mul.) retrieval of translations (mean ± std over seeds; n = seeds)"
     tradeoff = ("mul", "cr", "rank_distance")  # pooled vs pairwise quality, bias as colour (no X→X here)
@@ -71,20 +74,25 @@ class MultiparallelScorer(LareqaScorer):
         return results
 
     def summary_line(self, results: dict[str, Any]) -> str:
-        s = results["summary"]
-        return (f"{results['benchmark']}: mAP X→Y {fmt(s['cr']['map'])}  Mul. {fmt(s['mul']['map'])}  "
-                f"rank distance {fmt(s['rank_distance'], 1)}  top-10 own share {fmt(s['top10_own_share'])}")
+        s, na2, na3 = results["summary"], missing_text(results, 2), missing_text(results, 3)
+        return (f"{results['benchmark']}: mAP X→Y {fmt(s['cr']['map'], missing=na2)}  "
+                f"Mul. {fmt(s['mul']['map'], missing=na2)}  rank distance {fmt(s['rank_distance'], 1, na3)}  "
+                f"top-10 own share {fmt(s['top10_own_share'], missing=na2)}")
 
     def markdown(self, results: dict[str, Any]) -> str:
-        """Summary, per-language table (with name and resource class), X→Y mAP matrix."""
+        """Summary, per-language table (with name and resource class), X→Y mAP matrix; a measure undefined
+        for too few languages says so ("n/a (one language)")."""
         s, langs, info = results["summary"], results["languages"], results.get("language_info", {})
+        na2, na3 = missing_text(results, 2), missing_text(results, 3)
         pairs, bias = results["pairs"], results["bias"]
         lines = [f"# {results['benchmark']}: {len(langs)} languages, {results['n_queries']} sentences "
                  f"({results['n_queries'] // max(len(langs), 1)} units)", ""]
         lines += markdown_table(["metric", "X→Y (X≠Y)", "Mul. (pooled)"],
-                                [[label, fmt(s["cr"][m]), fmt(s["mul"][m])] for m, label in shown_metrics(s["mul"])])
-        lines += ["", f"Rank distance (language bias, lower is better): **{fmt(s['rank_distance'], 1)}**; "
-                  f"top-10 own-language share: **{fmt(s['top10_own_share'])}** (no own-language sentence is "
+                                [[label, fmt(s["cr"][m], missing=na2), fmt(s["mul"][m], missing=na2)]
+                                 for m, label in shown_metrics(s["mul"])])
+        lines += ["", f"Rank distance (language bias, lower is better): **{fmt(s['rank_distance'], 1, na3)}**; "
+                  f"top-10 own-language share: **{fmt(s['top10_own_share'], missing=na2)}** (no own-language "
+                  "sentence is "
                   "relevant)", "", "## Per query language", ""]
         rows = []
         for x in langs:
@@ -93,9 +101,10 @@ class MultiparallelScorer(LareqaScorer):
             mul = results["multilingual"].get(x, {})
             meta = info.get(x, {})
             rows.append([x, meta.get("name", ""), meta.get("joshi_class", ""),
-                         fmt(float(np.mean(cross)) if cross else None), fmt(float(np.mean(into)) if into else None),
-                         fmt(mul.get("map")), fmt(mul.get("r@1")), fmt(bias["rank_distance"].get(x), 1),
-                         fmt(bias["top10_own_share"].get(x))])
+                         fmt(float(np.mean(cross)) if cross else None, missing=na2),
+                         fmt(float(np.mean(into)) if into else None, missing=na2), fmt(mul.get("map"), missing=na2),
+                         fmt(mul.get("r@1"), missing=na2), fmt(bias["rank_distance"].get(x), 1, na3),
+                         fmt(bias["top10_own_share"].get(x), missing=na2)])
         lines += markdown_table(["lang", "name", "class", "X→Y mAP (from X)", "Y→X mAP (into X)", "Mul. mAP",
                                  "Mul. R@1", "rank distance", "top-10 own share"], rows)
         lines += ["", "## mAP, query language (rows) → candidate language (columns)", ""]
