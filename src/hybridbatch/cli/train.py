@@ -17,7 +17,7 @@ from hybridbatch.mining.command import ensure_negatives
 from hybridbatch.outputs import check_output_file, write_text
 from hybridbatch.training.config import TrainConfig, apply_overrides, load_config
 from hybridbatch.training.data import leakage_reports, prepare_data
-from hybridbatch.training.planner import BatchPlanner, plan_record
+from hybridbatch.training.planner import BatchPlanner, batch_mix, plan_record
 
 MAX_PLAN_BATCHES = 1_000_000
 
@@ -114,8 +114,13 @@ def plan(config: TrainConfig, args: argparse.Namespace) -> None:
     langs = Counter(b.language for b in batches if b.language)
     if len(data.train.datasets) > 1:
         per_dataset = Counter(b.dataset for b in batches)
-        print(f"datasets ({config.sampling.dataset_weighting}): "
-              + ", ".join(f"{ps.name} {per_dataset[ps.name]}" for ps in data.train.datasets))
+        weighting = "weights" if any(ps.weight is not None for ps in data.train.datasets) else \
+            config.sampling.dataset_weighting
+        print(f"datasets ({weighting}): " + ", ".join(f"{ps.name} {per_dataset[ps.name]}" for ps in data.train.datasets))
+        mix = batch_mix(data.train, config.sampling)
+        print("expected mix: " + ", ".join(f"{name} {m['batches']:.1%} of batches ({m['x-x-mono']:.1%} x-x-mono)"
+                                           for name, m in mix.items())
+              + " (bitext datasets give x-y batches only)")
     print(f"planned {len(batches)} batches of {planner.batch_size} ({planner.batches_per_epoch} per epoch): "
           + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items()))
           + (f"; mono languages: {', '.join(f'{k} {v}' for k, v in sorted(langs.items()))}" if langs else ""))

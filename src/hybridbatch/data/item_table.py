@@ -48,7 +48,7 @@ def open_items(path: Path, fmt: str = "auto") -> pa.Table:
     path = Path(path)
     fmt = detect_format(path) if fmt == "auto" else fmt
     if not path.exists():
-        raise HybridbatchError("cannot read training file (no such file or folder)", path=path)
+        raise HybridbatchError("cannot read training file (No such file or directory)", path=path)
     target = settings.cache_dir() / "items" / f"{source_key(path, fmt)}.arrow"
     if not target.is_file():
         _convert(path, fmt, target)
