@@ -95,7 +95,8 @@ def _convert(path: Path, fmt: str, target: Path) -> None:
     n = 0
     try:
         with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, SCHEMA) as writer, \
-                tqdm(desc=f"converting {path.name} to Arrow (items)", unit=" items", unit_scale=True) as bar:
+                tqdm(desc=f"converting {path.name} to Arrow (items)", unit=" items", unit_scale=True,
+                     disable=None) as bar:
             for batch in batches(path):
                 writer.write_batch(batch)
                 n += batch.num_rows
