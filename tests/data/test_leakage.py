@@ -4,8 +4,9 @@ import json
 
 from hybridbatch.cli import main
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
+from hybridbatch.data.benchmark_pairs import pairs_from_benchmark
 from hybridbatch.data.leakage import check_leakage
-from hybridbatch.data.training_pairs import Item, PairSet, pairs_from_benchmark
+from hybridbatch.data.training_pairs import Item, PairSet
 from tests.training.helpers import toy_items, write_jsonl
 
 

@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
+from hybridbatch.data.benchmark_pairs import pairs_from_benchmark
 from hybridbatch.data.training_pairs import (
     Item,
     PairSet,
     TrainingPairs,
     normalize_text,
-    pairs_from_benchmark,
     read_pairs_jsonl,
 )
 from hybridbatch.errors import HybridbatchError

@@ -19,7 +19,7 @@ from tests.experiment.test_reuse import fake_trained_run
 from tests.training.helpers import toy_items, write_config, write_jsonl
 
 BENCH = "lareqa:/nowhere/lareqa_tiny"  # never read by --list
-LOADERS = ("load_datasets", "prepare_data", "read_pairs_jsonl", "load_benchmark", "read_lareqa",
+LOADERS = ("load_datasets", "prepare_data", "read_pairs_jsonl", "read_pairs_file", "open_items", "load_benchmark", "read_lareqa",
            "validation_data", "pairs_from_benchmark")
 
 

@@ -36,7 +36,8 @@ def test_unknown_kind_is_a_clear_error():
 
 
 def test_registry_names_every_kind_once_and_returns_one_instance():
-    assert kinds() == ["lareqa", "beir", "bitext", "multiparallel", "translated_qa"]
+    assert kinds() == ["lareqa", "beir", "bitext", "multiparallel", "translated_qa", "tydiqa", "xnli", "pawsx",
+                       "americasnli"]
     for kind in kinds():
         s = get_scorer(kind)
         assert isinstance(s, Scorer)

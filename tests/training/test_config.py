@@ -86,7 +86,8 @@ def test_every_training_field_can_be_overridden_by_name_and_by_path(tmp_path):
         current = config
         for part in path.split("."):
             current = getattr(current, part)
-        value = _another_value(leaf, current)
+        # a dataset name is the one value a cross-field check accepts for validation_dataset
+        value = config.datasets[0].label if path == "validation_dataset" else _another_value(leaf, current)
         for key in (path, leaf.name):
             changed = apply_overrides(config, {key: value})
             got = changed

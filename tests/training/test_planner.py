@@ -191,7 +191,7 @@ def test_plan_record_format():
 def test_mlqa_r_random_batches_repeat_groups_hybrid_batches_never_do(shared_data):
     """Real data, batch 100: the default sampler puts two rows of one question in almost every batch."""
     from hybridbatch.benchmarks.registry import load_benchmark
-    from hybridbatch.data.training_pairs import pairs_from_benchmark
+    from hybridbatch.data.benchmark_pairs import pairs_from_benchmark
 
     ps = pairs_from_benchmark(load_benchmark("mlqa-r", shared_data))
     pairs = TrainingPairs([ps])

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybridbatch.data.training_pairs import pairs_from_benchmark
+from hybridbatch.data.benchmark_pairs import pairs_from_benchmark
 from hybridbatch.errors import HybridbatchError
 
 if TYPE_CHECKING:

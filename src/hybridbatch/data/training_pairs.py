@@ -13,7 +13,7 @@ ordered (X, Y) of its languages in language order (X = Y included); :meth:`PairS
 
 Sources:
 
-* a LAReQA-style :class:`~hybridbatch.data.benchmark.Benchmark` (:func:`pairs_from_benchmark`):
+* a LAReQA-style :class:`~hybridbatch.data.benchmark.Benchmark` (:func:`hybridbatch.data.benchmark_pairs.pairs_from_benchmark`):
   group = question id, passage = the answer-bearing sentence (optionally ``"sentence context"``,
   joined with one space as the evaluation does);
 * JSONL, Parquet or a ``datasets`` folder (:func:`read_pairs_file`), one record per (group, lang) item::
@@ -41,28 +41,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from hybridbatch.data.benchmark import Benchmark, with_context
+from hybridbatch.data.benchmark import with_context
 from hybridbatch.data.clusters import components, normalize_text
 from hybridbatch.data.item_table import TEXT_FIELDS, open_items, table_from_columns
+from hybridbatch.data.item_views import GroupNames, Item, ItemView
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.languages import select_languages
 
-__all__ = ["Item", "PairSet", "Row", "TrainingPairs", "normalize_text", "pairs_from_benchmark", "read_pairs_file",
-           "read_pairs_jsonl"]
+__all__ = ["Item", "PairSet", "Row", "TrainingPairs", "normalize_text", "read_pairs_file", "read_pairs_jsonl"]
 
-_CHUNK = 8192
-
-
-@dataclass(frozen=True)
-class Item:
-    """One (group, language) training item."""
-
-    group: str
-    lang: str
-    query: str
-    passage: str
-    context: str | None = None
-    negative: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,70 +62,6 @@ class Row:
     passage_lang: str
     passage: str
     negative: str | None = None
-
-
-class ItemView(Sequence):
-    """The items of a :class:`PairSet`, read from its table on access (``Item`` objects are made per call)."""
-
-    def __init__(self, table: pa.Table, positions: np.ndarray, negatives: bool):
-        self._table, self._positions, self._negatives = table, positions, negatives
-
-    def __len__(self) -> int:
-        return len(self._positions)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return list(self._items(self._positions[index]))
-        return next(self._items(self._positions[[int(index)]]))
-
-    def __iter__(self) -> Iterator[Item]:
-        for start in range(0, len(self._positions), _CHUNK):
-            yield from self._items(self._positions[start:start + _CHUNK])
-
-    def _items(self, positions: np.ndarray) -> Iterator[Item]:
-        part = self._table.take(pa.array(positions, type=pa.int64()))
-        cols = [part.column(f).to_pylist() for f in TEXT_FIELDS]
-        if not self._negatives:
-            cols[-1] = [None] * len(positions)
-        for values in zip(*cols):
-            yield Item(*values)
-
-
-class GroupNames(Sequence):
-    """Group ids of a :class:`PairSet` in group-number order, backed by an Arrow string array."""
-
-    def __init__(self, names: pa.Array):
-        self._names = names
-
-    def __len__(self) -> int:
-        return len(self._names)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self._names[index].to_pylist()
-        return self._names[int(index)].as_py()
-
-    def __iter__(self) -> Iterator[str]:
-        for start in range(0, len(self._names), _CHUNK):
-            yield from self._names[start:start + _CHUNK].to_pylist()
-
-    def __contains__(self, value) -> bool:
-        return pc.index(self._names, value).as_py() >= 0
-
-    def index(self, value, start: int = 0, stop: int | None = None) -> int:
-        i = pc.index(self._names, value, start=start, end=stop).as_py()
-        if i < 0:
-            raise ValueError(f"{value!r} is not a group")
-        return i
-
-    def take(self, indices: np.ndarray) -> GroupNames:
-        return GroupNames(self._names.take(pa.array(indices, type=pa.int64())))
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Sequence) and len(self) == len(other) and list(self) == list(other)
-
-    def __repr__(self) -> str:
-        return f"GroupNames({len(self)})"
 
 
 class PairSet:
@@ -467,43 +390,6 @@ class TrainingPairs:
         return out
 
 
-def pairs_from_benchmark(bench: Benchmark, *, name: str | None = None, languages: Sequence[str] | None = None,
-                         with_context: bool = False, hard_negatives: bool = False, seed: int = 0) -> PairSet:
-    """Items from a LAReQA-style benchmark: for each group and language that has both a question
-    and a relevant candidate, (question, answer sentence[, paragraph]).
-
-    With ``hard_negatives`` the negative of item (g, Y) is another sentence of the same paragraph
-    in Y that is the answer of no question of g (seeded choice), else a sentence of another
-    paragraph in Y.
-    """
-    langs = select_languages(languages, bench.languages, bench.source or bench.name)
-    keep = set(langs)
-    cand = {c.id: c for c in bench.candidates}
-    answers: dict[tuple[str, str], str] = {}  # (group, lang) -> candidate id
-    for q in bench.queries:
-        for cid, rel in sorted(bench.qrels.get(q.id, {}).items()):
-            c = cand[cid]
-            if rel > 0 and c.lang in keep:
-                answers.setdefault((q.group, c.lang), cid)
-    group_answers: dict[str, set[str]] = {}
-    for (group, _lang), cid in answers.items():
-        group_answers.setdefault(group, set()).add(cid)
-    siblings = _sentences_by_paragraph(bench, keep) if hard_negatives else {}
-    rng = np.random.default_rng([seed, 104729])
-    items = []
-    for q in bench.queries:
-        cid = answers.get((q.group, q.lang)) if q.lang in keep else None
-        if cid is None:
-            continue
-        c = cand[cid]
-        negative = None
-        if hard_negatives:
-            negative = _pick_negative(c, group_answers[q.group], siblings, rng)
-        items.append(Item(q.group, q.lang, q.text, c.text, c.context, negative))
-    _check_all_languages(items, langs, bench.source or bench.name)
-    return PairSet(name or bench.name, items, with_context=with_context, source=bench.source or bench.name)
-
-
 def read_pairs_file(path: Path, *, name: str | None = None, languages: Sequence[str] | None = None,
                     exclude: Sequence[str] | None = None, with_context: bool = False, fmt: str = "auto",
                     negatives: bool = True, weight: float | None = None) -> PairSet:
@@ -526,35 +412,3 @@ def read_pairs_jsonl(path: Path, *, name: str | None = None, languages: Sequence
                      with_context: bool = False) -> PairSet:
     """Items from a JSONL file (:func:`read_pairs_file`)."""
     return read_pairs_file(path, name=name, languages=languages, with_context=with_context, fmt="jsonl")
-
-
-def _check_all_languages(items: list[Item], langs: list[str], where) -> None:
-    have = {it.lang for it in items}
-    missing = [lang for lang in langs if lang not in have]
-    if missing:
-        raise HybridbatchError(f"language(s) {', '.join(missing)} have no training items "
-                               "(no question with an answer sentence)", path=where)
-
-
-def _sentences_by_paragraph(bench: Benchmark, keep: set[str]) -> dict[tuple[str, str], list]:
-    """(lang, paragraph) -> its candidates, and (lang, "") -> every candidate of the language."""
-    out: dict[tuple[str, str], list] = {}
-    for c in bench.candidates:
-        if c.lang in keep:
-            out.setdefault((c.lang, c.context or ""), []).append(c)
-            out.setdefault((c.lang, "\x00all"), []).append(c)
-    return out
-
-
-def _pick_negative(answer, group_answers: set[str], siblings: dict[tuple[str, str], list],
-                   rng: np.random.Generator) -> str:
-    same = [c for c in siblings.get((answer.lang, answer.context or ""), [])
-            if c.id not in group_answers and c.text != answer.text]
-    if same:
-        return same[int(rng.integers(len(same)))].text
-    pool = siblings.get((answer.lang, "\x00all"), [])
-    for _ in range(100):
-        c = pool[int(rng.integers(len(pool)))]
-        if c.id not in group_answers and c.context != answer.context and c.text != answer.text:
-            return c.text
-    raise HybridbatchError(f"no hard negative found for a question in language {answer.lang!r}")

@@ -3,7 +3,7 @@ the time left and the last logged loss (``training:  30%|███   | step 12/4
 loss=0.4123]``).
 
 The trainer's own bar is off (``disable_tqdm``); this callback draws the bar on the main process only, from
-the step a resumed run starts at, so the rate and the time left count this session's steps.
+the step a resumed run starts at, so the rate and the time left count the steps of this process.
 """
 
 from __future__ import annotations

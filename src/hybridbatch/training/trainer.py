@@ -134,7 +134,8 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     world = world_size()
     if train_planner is None:
         train_planner = BatchPlanner.for_training(config, data.train, world, negatives=data.negatives)
-    train_ds, train_plan = planned_dataset(data.train, train_planner, t.max_steps * world, row_labels=labels)
+    # one step beyond max_steps: the data loader reads a batch ahead
+    train_ds, train_plan = planned_dataset(data.train, train_planner, (t.max_steps + 1) * world, row_labels=labels)
     evals = []
     for name, pairs, offset in validation_sets(config, data):
         planner = BatchPlanner(pairs, t.batch_size, dataclasses.replace(config.sampling, batches_per_epoch=None),
