@@ -2,7 +2,7 @@
 
     python benchmarks/initial_loss.py [--config configs/mlqa-to-xquad.yaml] [--batches 3] [--scales 20,50,100]
 
-Draws ``--batches`` random batches of ``batch_size`` training pairs (seeded), encodes them once and prints
+Takes the first ``--batches`` planned training batches (the config's seed), encodes them once and prints
 the mean cosine of positives and in-batch negatives and the MNRL loss
 ``CE(scale · cos(q_i, p_j), i)`` per scale. ln(batch size) is the loss of a uniform softmax.
 A diagnostic for choosing the temperature: a loss far above the model's own ranking quality means the
@@ -15,14 +15,15 @@ import argparse
 import math
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from hybridbatch.encoding import SentenceTransformerEncoder
 from hybridbatch.models.loading import load_model
 from hybridbatch.training.config import load_config
 from hybridbatch.training.data import prepare_data
-from hybridbatch.training.trainer import resolve_prompts
+from hybridbatch.training.dataset import planned_dataset
+from hybridbatch.training.planner import BatchPlanner
+from hybridbatch.training.runtime import resolve_prompts
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -36,16 +37,18 @@ def main() -> None:
     parser.add_argument("--precision", default="bf16", choices=["fp32", "bf16"])
     args = parser.parse_args()
     config = load_config(args.config)
-    rows = prepare_data(config, args.data_dir).train.to_dataset()
+    data = prepare_data(config, args.data_dir)
+    rows, _ = planned_dataset(data.train, BatchPlanner.for_training(config, data.train), args.batches)
     model = load_model(config.model, max_seq_length=config.training.max_seq_length)
     prompts = resolve_prompts(model, config.training.prompts)
     encoder = SentenceTransformerEncoder(model, query_prompt=prompts["query"], passage_prompt=prompts["passage"],
                                          show_progress=False, precision=args.precision)
-    size, rng = config.training.batch_size, np.random.default_rng(config.seed)
+    size = config.training.batch_size
     scales = [float(s) for s in args.scales.split(",")]
     print(f"batch {size}; uniform-softmax loss ln({size}) = {math.log(size):.3f}")
     for b in range(args.batches):
-        batch = [rows[int(i)] for i in rng.permutation(len(rows))[:size]]
+        batch = rows[b * size:(b + 1) * size]
+        batch = [{"query": q, "positive": p} for q, p in zip(batch["query"], batch["positive"])]
         q = torch.from_numpy(encoder.encode_queries([r["query"] for r in batch]))
         p = torch.from_numpy(encoder.encode_passages([r["positive"] for r in batch]))
         sim = q @ p.T

@@ -36,7 +36,8 @@ def step_seconds(config, data, model_spec: str, steps: int) -> list[float]:
     from transformers import TrainerCallback
 
     from hybridbatch.models.loading import load_model
-    from hybridbatch.training.trainer import build_trainer, resolve_prompts
+    from hybridbatch.training.runtime import resolve_prompts
+    from hybridbatch.training.trainer import build_trainer
 
     times: list[float] = []
 

@@ -78,7 +78,8 @@ def real_batches(args) -> tuple[object, list, float]:
     from hybridbatch.models.loading import load_model
     from hybridbatch.training.config import load_config
     from hybridbatch.training.data import prepare_data
-    from hybridbatch.training.trainer import build_trainer, resolve_prompts
+    from hybridbatch.training.runtime import resolve_prompts
+    from hybridbatch.training.trainer import build_trainer
 
     config = load_config(args.config)
     t = config.training

@@ -29,7 +29,8 @@ def run(sampler: str, args) -> dict:
     from hybridbatch.models.loading import load_model
     from hybridbatch.training.config import load_config
     from hybridbatch.training.data import prepare_data
-    from hybridbatch.training.trainer import build_trainer, resolve_prompts
+    from hybridbatch.training.runtime import resolve_prompts
+    from hybridbatch.training.trainer import build_trainer
 
     config = load_config(args.config)
     config.training.batch_size = args.batch_size

@@ -36,7 +36,7 @@ def main() -> None:
     from hybridbatch.models.loading import load_model
     from hybridbatch.training.config import load_config
     from hybridbatch.training.data import prepare_data
-    from hybridbatch.training.trainer import resolve_prompts
+    from hybridbatch.training.runtime import resolve_prompts
     from hybridbatch.training.validation import ValidationEvaluator, validation_benchmark
 
     config = load_config(args.config)

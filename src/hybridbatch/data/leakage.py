@@ -4,8 +4,10 @@ Texts are compared after :func:`normalize_text` (NFKC, casefold, whitespace runs
 space, stripped). Training texts: every item's query, passage sentence, paragraph (context) and
 hard negative, validation split included. Evaluation texts: every question, every candidate
 sentence and every candidate paragraph of the benchmark. An evaluation text *leaks* when its
-normalised form equals a normalised training text (exact match; texts shorter than ``min_chars``
-after normalisation are ignored).
+normalised form equals a normalised training text (texts shorter than ``min_chars`` after
+normalisation are ignored). Texts are compared by 64-bit keys of their normalised form
+(:func:`hybridbatch.data.clusters.text_keys`): two different texts sharing a key, about n^2 / 2^65 for n texts,
+would be reported as a leak, never hidden.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 
+import numpy as np
+
 from hybridbatch.data.benchmark import Benchmark
+from hybridbatch.data.clusters import text_keys
 from hybridbatch.data.training_pairs import PairSet, normalize_text
 
 __all__ = ["LeakageReport", "check_leakage", "normalize_text", "training_texts"]
@@ -45,23 +50,54 @@ class LeakageReport:
         return asdict(self) | {"overlap": self.overlap}
 
 
-def training_texts(datasets: Iterable[PairSet]) -> dict[str, tuple[str, str]]:
-    """normalised text -> (dataset name, field) for every training text (first occurrence)."""
-    out: dict[str, tuple[str, str]] = {}
-    for ds in datasets:
-        for it in ds.items:
-            for fname, text in (("query", it.query), ("passage", it.passage), ("context", it.context),
-                                ("negative", it.negative)):
-                if text:
-                    out.setdefault(normalize_text(text), (ds.name, fname))
-    return out
+FIELDS = ("query", "passage", "context", "negative")
+
+
+def field_keys(ps: PairSet, field: str) -> np.ndarray:
+    """Text keys (:func:`hybridbatch.data.clusters.text_keys`) of one field of every item, 0 where absent: the
+    stored keys for queries and passages, computed in chunks for contexts and negatives."""
+    if field in ("query", "passage"):
+        return ps.keys(f"{field}_key")
+    if field == "negative" and not ps.has_negatives:
+        return np.zeros(ps.n_items, dtype=np.uint64)
+    column = ps.raw_column(field)
+    if column.null_count == len(column):
+        return np.zeros(ps.n_items, dtype=np.uint64)
+    return np.concatenate([text_keys(chunk.to_pylist()) for chunk in column.chunks] or
+                          [np.zeros(0, dtype=np.uint64)])
+
+
+def training_texts(datasets: Iterable[PairSet]) -> np.ndarray:
+    """The distinct keys of every training text (query, passage sentence, context, negative)."""
+    return _distinct([field_keys(ds, f) for ds in datasets for f in FIELDS])
+
+
+def _distinct(keys: list[np.ndarray]) -> np.ndarray:
+    out = np.unique(np.concatenate(keys)) if keys else np.zeros(0, dtype=np.uint64)
+    return out[out != 0]
+
+
+def _first_occurrence(names: list[str], keys: list[list[np.ndarray]], key: int) -> tuple[str, str]:
+    """(dataset name, field) of the first item holding a text with ``key`` (items in order, fields as FIELDS);
+    ``keys[d][f]``: the field keys of dataset d."""
+    for name, fields in zip(names, keys):
+        best = None
+        for rank, (f, values) in enumerate(zip(FIELDS, fields)):
+            hits = np.flatnonzero(values == key)
+            if len(hits) and (best is None or (hits[0], rank) < best[:2]):
+                best = (hits[0], rank, f)
+        if best is not None:
+            return name, best[2]
+    raise AssertionError("a leaked key occurs in no training dataset")
 
 
 def check_leakage(datasets: Iterable[PairSet], bench: Benchmark, *, min_chars: int = 0,
                   max_examples: int = 10) -> LeakageReport:
-    """Compare the evaluation texts of ``bench`` with the training texts of ``datasets``."""
+    """Compare the evaluation texts of ``bench`` with the training texts of ``datasets`` (by 64-bit keys of the
+    normalised texts, so millions of training items are compared without holding their strings)."""
     datasets = list(datasets)
-    known = training_texts(datasets)
+    keys = [[field_keys(ds, f) for f in FIELDS] for ds in datasets]  # computed once: contexts may be many
+    known = _distinct([k for fields in keys for k in fields])
     report = LeakageReport(bench.name, [d.name for d in datasets], len(known))
     sources = {
         "question": [(q.id, q.lang, q.text) for q in bench.queries],
@@ -70,18 +106,20 @@ def check_leakage(datasets: Iterable[PairSet], bench: Benchmark, *, min_chars: i
     }
     for kind, entries in sources.items():
         seen: set[str] = set()
-        hits = 0
-        for ident, lang, text in entries:
-            norm = normalize_text(text)
+        kept = []
+        for entry in entries:
+            norm = normalize_text(entry[2])
             if norm in seen or len(norm) < min_chars:
                 continue
             seen.add(norm)
-            if norm in known:
-                hits += 1
-                if len(report.examples) < max_examples:
-                    ds_name, fname = known[norm]
-                    report.examples.append({"kind": kind, "id": ident, "lang": lang, "text": text[:200],
-                                            "training_dataset": ds_name, "training_field": fname})
+            kept.append(entry)
+        eval_keys = text_keys(text for _, _, text in kept)
+        hit = np.isin(eval_keys, known)
+        for (ident, lang, text), key in zip([e for e, h in zip(kept, hit) if h], eval_keys[hit]):
+            if len(report.examples) < max_examples:
+                ds_name, fname = _first_occurrence([d.name for d in datasets], keys, int(key))
+                report.examples.append({"kind": kind, "id": ident, "lang": lang, "text": text[:200],
+                                        "training_dataset": ds_name, "training_field": fname})
         report.checked[kind] = len(seen)
-        report.leaked[kind] = hits
+        report.leaked[kind] = int(hit.sum())
     return report

@@ -192,6 +192,10 @@ class PairSet:
             return [None] * len(values)
         return values
 
+    def raw_column(self, field: str) -> pa.ChunkedArray:
+        """Column ``field`` of the items, in item order, as stored."""
+        return self._column(field)
+
     def keys(self, field: str) -> np.ndarray:
         """``query_key`` or ``passage_key`` of every item (:func:`hybridbatch.data.clusters.text_keys`)."""
         return self._column(field).to_numpy()
