@@ -77,8 +77,9 @@ def main() -> None:
     t3 = time.perf_counter()
     table = ItemTable(data.train)  # ids, languages, conflict clusters joined across datasets
     languages = sorted(set(table.lang))
-    item_lang = np.array([languages.index(lang) for lang in table.lang], dtype=np.int64)
-    passages = [ds.passage_text(it) for ds in data.train.datasets for it in ds.items]
+    code = {lang: i for i, lang in enumerate(languages)}
+    item_lang = np.array([code[lang] for lang in table.lang], dtype=np.int64)
+    passages = data.train.texts("passage", np.arange(data.train.n_items))
     candidates = candidate_items(passages)
     print(f"candidates: {len(candidates)} distinct passages, {len(set(table.cluster.tolist()))} conflict clusters "
           f"(item table and candidates: {time.perf_counter() - t3:.2f} s)")

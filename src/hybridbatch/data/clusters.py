@@ -43,19 +43,21 @@ def components(n_nodes: int, item_node: np.ndarray, *item_keys: np.ndarray) -> n
 
     Components are numbered by their smallest node, so node 0 is in component 0 and numbering follows the
     node order: exactly what a union-find that keeps the smaller root gives."""
-    item_node = np.asarray(item_node, dtype=np.int64)
+    item_node = np.asarray(item_node)
     rows, cols = [], []
     offset = n_nodes
     for keys in item_keys:
         uniq, key_id = np.unique(np.asarray(keys, dtype=np.uint64), return_inverse=True)
         rows.append(item_node)
-        cols.append(key_id.astype(np.int64) + offset)
+        cols.append(key_id + offset)
         offset += len(uniq)
+    index = np.int32 if offset < 2 ** 31 else np.int64  # half the graph's memory for up to 2^31 nodes
     if rows:
-        r, c = np.concatenate(rows), np.concatenate(cols)
+        r, c = np.concatenate(rows).astype(index), np.concatenate(cols).astype(index)
     else:
-        r = c = np.empty(0, dtype=np.int64)
+        r = c = np.empty(0, dtype=index)
     graph = coo_matrix((np.ones(len(r), dtype=np.int8), (r, c)), shape=(offset, offset)).tocsr()
+    del r, c
     _, label = connected_components(graph, directed=False)
     node_label = label[:n_nodes]
     _, first = np.unique(node_label, return_index=True)  # label -> smallest node (nodes scanned in order)

@@ -119,12 +119,12 @@ class PairSet:
         self._negatives = negatives and negative.null_count == 0
         self._some_negatives = negatives and negative.null_count < len(negative)
         group = self._column("group").combine_chunks().dictionary_encode()
-        self.item_group = group.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        self.item_group = group.indices.to_numpy(zero_copy_only=False).astype(np.int32)  # int32: memory per item
         self.groups = GroupNames(group.dictionary)
         lang = self._column("lang").combine_chunks().dictionary_encode()
         seen = lang.dictionary.to_pylist()
         self.languages = sorted(seen)
-        remap = np.array([self.languages.index(code) for code in seen], dtype=np.int64)
+        remap = np.array([self.languages.index(code) for code in seen], dtype=np.int16)
         self.item_lang = remap[lang.indices.to_numpy(zero_copy_only=False)]
         self._index_items()
         self.cluster_of = components(len(self.groups), self.item_group, self.keys("passage_key"),
@@ -138,7 +138,7 @@ class PairSet:
 
     def _index_items(self) -> None:
         n_langs = len(self.languages)
-        key = self.item_group * n_langs + self.item_lang
+        key = self.item_group.astype(np.int64) * n_langs + self.item_lang
         order = np.argsort(key, kind="stable")
         repeat = order[1:][key[order][1:] == key[order][:-1]]
         if len(repeat):
@@ -146,7 +146,7 @@ class PairSet:
             raise HybridbatchError(f"two items for group {self.groups[self.item_group[i]]!r} in language "
                                    f"{self.languages[self.item_lang[i]]!r}", path=self.source,
                                    record=self.record_of(i))
-        self.lang_item = np.full((len(self.groups), n_langs), -1, dtype=np.int64)
+        self.lang_item = np.full((len(self.groups), n_langs), -1, dtype=np.int32)
         self.lang_item[self.item_group, self.item_lang] = np.arange(len(key))
         present = self.lang_item >= 0
         self._n_langs = present.sum(axis=1)

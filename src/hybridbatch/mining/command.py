@@ -88,8 +88,9 @@ def mine_config(config: TrainConfig, out: Path, settings: MiningSettings, *, dat
     encoded = encode_items(encoder, data.train)
     table = ItemTable(data.train)
     languages = sorted(set(table.lang))
-    item_lang = np.array([languages.index(lang) for lang in table.lang], dtype=np.int64)
-    passages = [ds.passage_text(it) for ds in data.train.datasets for it in ds.items]
+    code = {lang: i for i, lang in enumerate(languages)}
+    item_lang = np.array([code[lang] for lang in table.lang], dtype=np.int64)
+    passages = data.train.texts("passage", np.arange(data.train.n_items))
     candidates = candidate_items(passages)
     mined = mine(encoded.queries, encoded.passages, item_lang, table.cluster, candidates, settings,
                  device=config.training.device)

@@ -16,7 +16,6 @@ import numpy as np
 
 from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.encoding import Encoder, encode_texts
-from hybridbatch.training.losses import targets_encoder
 
 
 @dataclass
@@ -33,13 +32,15 @@ class EncodedItems:
 
 def training_encoder(model, prompts: dict[str, str], precision: str, *, show_progress: bool = True):
     """The distillation targets' encoder (:func:`hybridbatch.training.losses.targets_encoder`): same identity."""
+    from hybridbatch.training.losses import targets_encoder  # deferred: torch, sentence-transformers
+
     return targets_encoder(model, prompts, precision, show_progress=show_progress)
 
 
 def encode_items(encoder: Encoder, pairs: TrainingPairs, *, cache: bool = True) -> EncodedItems:
     """Every item's query and passage through :func:`encode_texts` (cached, each distinct text once)."""
-    queries = [it.query for ds in pairs.datasets for it in ds.items]
-    passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
+    every = np.arange(pairs.n_items)
+    queries, passages = pairs.texts("query", every), pairs.texts("passage", every)
     start = time.perf_counter()
     Q, q_new = encode_texts(encoder, queries, "query", cache=cache, label="training", step=(1, 2))
     P, p_new = encode_texts(encoder, passages, "passage", cache=cache, label="training", step=(2, 2))

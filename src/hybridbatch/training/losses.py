@@ -60,18 +60,25 @@ class DistillTargets:
     """The base model's vectors of every training row's query and positive passage.
 
     ``query_vectors`` / ``passage_vectors``: (n_items, dim) float32, rows in global item order of
-    :class:`TrainingPairs`; ``row_query_item`` / ``row_passage_item``: global item index per global row.
+    :class:`TrainingPairs`; which items a global row pairs is given either as arrays (``row_query_item`` /
+    ``row_passage_item``, global item index per global row) or as ``rows_to_items(rows) -> (query items, passage
+    items)`` (:meth:`TrainingPairs.row_items`: nothing stored per row).
     """
 
-    def __init__(self, query_vectors, passage_vectors, row_query_item, row_passage_item):
+    def __init__(self, query_vectors, passage_vectors, row_query_item=None, row_passage_item=None, *,
+                 rows_to_items=None):
         self.query_vectors = torch.as_tensor(query_vectors, dtype=torch.float32)
         self.passage_vectors = torch.as_tensor(passage_vectors, dtype=torch.float32)
-        self.row_query_item = torch.as_tensor(row_query_item, dtype=torch.long)
-        self.row_passage_item = torch.as_tensor(row_passage_item, dtype=torch.long)
+        if rows_to_items is None:
+            q_items = torch.as_tensor(row_query_item, dtype=torch.long)
+            p_items = torch.as_tensor(row_passage_item, dtype=torch.long)
+            rows_to_items = lambda rows: (q_items[rows], p_items[rows])  # noqa: E731
+        self.rows_to_items = rows_to_items
 
     def for_rows(self, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         rows = rows.detach().long().cpu()
-        return (self.query_vectors[self.row_query_item[rows]], self.passage_vectors[self.row_passage_item[rows]])
+        q, p = self.rows_to_items(rows)
+        return self.query_vectors[torch.as_tensor(q)], self.passage_vectors[torch.as_tensor(p)]
 
 
 class DistillToBaseLoss(nn.Module):
@@ -132,9 +139,8 @@ def distill_targets(base_model, pairs, prompts: dict[str, str], *, precision: st
     import numpy as np
 
     encoder = targets_encoder(base_model, prompts, precision, batch_size=batch_size)
-    queries = [it.query for ds in pairs.datasets for it in ds.items]
-    passages = [ds.passage_text(it) for ds in pairs.datasets for it in ds.items]
+    every = np.arange(pairs.n_items)
+    queries, passages = pairs.texts("query", every), pairs.texts("passage", every)
     Q, _ = encode_texts(encoder, queries, "query", label="distillation-target", step=(1, 2))
     P, _ = encode_texts(encoder, passages, "passage", label="distillation-target", step=(2, 2))
-    row_q, row_p = pairs.row_items(np.arange(pairs.n_rows))
-    return DistillTargets(Q, P, row_q, row_p)
+    return DistillTargets(Q, P, rows_to_items=lambda rows: pairs.row_items(np.asarray(rows)))
