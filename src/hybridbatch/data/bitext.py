@@ -26,6 +26,7 @@ from pathlib import Path
 from hybridbatch import settings
 from hybridbatch.data.item_table import table_from_columns
 from hybridbatch.data.language_metadata import language_info, project_code
+from hybridbatch.data.text_files import read_text_lines
 from hybridbatch.data.training_pairs import PairSet
 from hybridbatch.errors import HybridbatchError
 
@@ -74,7 +75,7 @@ def _read_folder(path: Path) -> dict[str, list]:
     lengths = {}
     for code in sorted(set(found) - set(regional)):
         file = found[code]
-        lines = _lines(file)
+        lines = read_text_lines(file)
         lengths[code] = len(lines)
         for n, text in enumerate(lines, start=1):
             if text.strip():
@@ -92,7 +93,7 @@ def _read_folder(path: Path) -> dict[str, list]:
 
 def _read_tsv(path: Path) -> dict[str, list]:
     columns: dict[str, list] = {"group": [], "lang": [], "query": [], "record": []}
-    for n, line in enumerate(_lines(path), start=1):
+    for n, line in enumerate(read_text_lines(path), start=1):
         if not line.strip() or (n == 1 and line.lower().split("\t") == ["lang", "group", "text"]):
             continue
         parts = line.split("\t")
@@ -114,15 +115,3 @@ def _code(code: str, path: Path, record: str | None = None) -> str:
         return code
     except HybridbatchError as exc:
         raise HybridbatchError(str(exc), path=path, record=record) from None
-
-
-def _lines(path: Path) -> list[str]:
-    try:
-        lines = path.read_text(encoding="utf-8").split("\n")
-    except UnicodeDecodeError as exc:
-        raise HybridbatchError(f"not UTF-8 text (byte {exc.start})", path=path) from None
-    except OSError as exc:
-        raise HybridbatchError(f"cannot read ({exc.strerror})", path=path) from None
-    if lines and lines[-1] == "":
-        lines.pop()
-    return [line.removesuffix("\r") for line in lines]

@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
+from hybridbatch.data.text_files import read_text_lines
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.languages import select_languages
 
@@ -91,20 +92,7 @@ def read_tatoeba(folder: Path, languages: list[str] | None = None, name: str = "
 def read_lines(path: Path) -> list[str]:
     """Stripped lines of a one-sentence-a-line UTF-8 file; a missing file, bad byte or empty line is an
     error naming the file and line."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise HybridbatchError("file not found", path=path) from None
-    except OSError as exc:
-        raise HybridbatchError(f"cannot read ({exc.strerror})", path=path) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise HybridbatchError(f"not UTF-8 text (byte {exc.start})", path=path, record=f"line {line}") from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()
+    lines = read_text_lines(path)
     out = []
     for n, line in enumerate(lines, 1):
         sentence = line.strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hybridbatch.data.text_files import read_text_lines
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.scoring.pair_scoring import Pair
 
@@ -12,20 +13,8 @@ from hybridbatch.scoring.pair_scoring import Pair
 def read_tsv(path: Path) -> list[tuple[int, list[str]]]:
     """(line number, tab-separated fields) of every non-empty line of a UTF-8 file; a missing file or a
     byte that is not UTF-8 is an error naming the file (and line)."""
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise HybridbatchError("file not found", path=path) from None
-    except OSError as exc:
-        raise HybridbatchError(f"cannot read ({exc.strerror})", path=path) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        raise HybridbatchError(f"not UTF-8 text (byte {exc.start})", path=path, record=f"line {line}") from None
     out = []
-    for n, line in enumerate(text.split("\n"), 1):
-        line = line.rstrip("\r")
+    for n, line in enumerate(read_text_lines(path), 1):
         if line.strip():
             out.append((n, line.split("\t")))
     return out
