@@ -27,7 +27,8 @@ def test_shipped_configs_hold_the_paper_settings_and_the_recipe():
     assert (t.batch_size, t.learning_rate, t.weight_decay, t.scale) == (100, 3e-5, 0.01, 20.0)
     for name, train_on, evaluate_on in (("mlqa-to-xquad", "mlqa-r", "xquad-r"), ("xquad-to-mlqa", "xquad-r", "mlqa-r")):
         cfg = load_config(REPO / "configs" / f"{name}.yaml")
-        assert cfg.datasets[0].benchmark == train_on and cfg.eval_benchmarks == [evaluate_on]
+        assert cfg.datasets[0].benchmark == train_on
+        assert cfg.eval_benchmarks == [evaluate_on, "tatoeba", "tico19", "afriqa"]  # every benchmark checked for leakage
         assert (cfg.sampling.strategy, cfg.sampling.alpha) == ("hybrid", 0.5)
         t = cfg.training
         assert (t.batch_size, t.learning_rate, t.weight_decay) == (100, 3e-5, 0.01)
