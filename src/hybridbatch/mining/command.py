@@ -23,6 +23,7 @@ from hybridbatch.data.negatives import (
     read_negatives,
     write_negatives,
 )
+from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.mining.encode import encode_items, training_encoder
 from hybridbatch.mining.rank import MiningSettings, Sampling, candidate_items, mine
@@ -81,21 +82,26 @@ def mine_config(config: TrainConfig, out: Path, settings: MiningSettings, *, dat
     summary. ``config_label`` names the config in the file's header."""
     config = apply_overrides(config, {"negatives.file": None})  # mining needs no negatives of its own
     data = prepare_data(config, data_dir)
+    mined_sets = [ps for entry, ps in zip(config.datasets, data.train.datasets) if entry.negatives == "mined"]
+    if not mined_sets:
+        raise HybridbatchError("every training dataset draws random negatives (datasets[].negatives): "
+                               "nothing to mine")
+    pool = TrainingPairs(mined_sets)  # the datasets with negatives: random draw theirs when training loads
     model_info: dict[str, Any] = {"spec": config.model}
     if encoder is None:
         encoder, extra = load_encoder(config)
         model_info |= extra
-    encoded = encode_items(encoder, data.train)
-    table = ItemTable(data.train)
+    encoded = encode_items(encoder, pool)
+    table = ItemTable(pool)
     languages = sorted(set(table.lang))
     code = {lang: i for i, lang in enumerate(languages)}
     item_lang = np.array([code[lang] for lang in table.lang], dtype=np.int64)
-    passages = data.train.texts("passage", np.arange(data.train.n_items))
+    passages = pool.texts("passage", np.arange(pool.n_items))
     candidates = candidate_items(passages)
     mined = mine(encoded.queries, encoded.passages, item_lang, table.cluster, candidates, settings,
                  device=config.training.device)
     model_info["identity"] = encoded.identity
-    header = _header(config_label, config, data, settings, model_info, mined.n_candidates)
+    header = _header(config_label, config, data, pool, settings, model_info, mined.n_candidates)
     records = (query_record(table, i, [negative_record(table, i, c, r, s) for c, r, s in kept])
                for i, kept in enumerate(mined.negatives))
     write_negatives(out, header, records)
@@ -123,8 +129,8 @@ def load_encoder(config: TrainConfig):
                      "max_seq_length": t.max_seq_length, "precision": encoder.precision}
 
 
-def _header(config_label: str, config: TrainConfig, data: PreparedData, settings: MiningSettings,
-            model: dict[str, Any], n_candidates: int) -> dict[str, Any]:
+def _header(config_label: str, config: TrainConfig, data: PreparedData, pool: TrainingPairs,
+            settings: MiningSettings, model: dict[str, Any], n_candidates: int) -> dict[str, Any]:
     """What was mined, with what, from which data; deterministic (no time stamp), so that two runs with
     the same inputs give byte-identical files."""
     full = to_dict(config)
@@ -135,7 +141,7 @@ def _header(config_label: str, config: TrainConfig, data: PreparedData, settings
                      "validation_fraction": config.validation_fraction, "datasets": full["datasets"]},
         "split": {ps.name: {"train_items": len(ps.items), "train_groups": len(ps.groups)}
                   for ps in data.train.datasets},
-        "queries": int(data.train.item_offsets[-1]),
+        "queries": int(pool.item_offsets[-1]),
         "candidates": n_candidates,
         "versions": versions(),
     }

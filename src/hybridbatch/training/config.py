@@ -40,6 +40,7 @@ from hybridbatch.errors import HybridbatchError
 Strategy = Literal["x-x-mono", "x-y", "hybrid"]
 STRATEGIES: tuple[str, ...] = ("x-x-mono", "x-y", "hybrid")
 PassageMode = Literal["sentence", "sentence+context"]
+NegativesSource = Literal["mined", "random"]
 Loss = Literal["mnrl", "cached-mnrl"]
 PromptMode = Literal["auto", "model", "paper", "none"]
 RetrievalMetric = Literal["mo", "cr", "mul", "mo+mul", "mo+cr+mul"]
@@ -72,6 +73,10 @@ class DatasetConfig:
     hard_negatives: bool = False
     weight: float | None = setting(None, gt=0.0, help="share of batches drawn from this dataset (relative to the "
                                    "others' weights; all or none of the datasets have one)")
+    negatives: NegativesSource = setting("mined", help="with negatives.policy: mined (ranked by the base model; "
+                                         "encodes every training text of this dataset) | random (drawn uniformly "
+                                         "from other groups under the same language policy, seeded; no encoding: "
+                                         "for large or easy sources such as bitext)")
 
     @property
     def label(self) -> str:
@@ -133,6 +138,8 @@ class TrainingConfig:
                                    "(CUDA, AVX512-BF16/AMX CPUs), else fp32")
     device: Device = setting("auto", help="auto (CUDA when present) | cpu | cuda")
     eval_steps: int = setting(100, ge=1, help="validation loss and checkpoint every N steps")
+    eval_batches: int | None = setting(None, ge=1, help="validation-loss batches per dataset (default: all of its "
+                                       "validation split; cap it for a large source such as bitext)")
     select_metric: SelectMetric = setting("loss", help="checkpoint selection and early stopping on the "
                                           "validation split: loss, or retrieval mAP mo | cr | mul | mo+mul | "
                                           "mo+cr+mul (means of those)")

@@ -13,7 +13,7 @@ from hybridbatch.data.negatives import read_negatives
 from hybridbatch.data.training_pairs import PairSet, TrainingPairs, read_pairs_file
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
-from hybridbatch.training.negatives import NegativeSlots
+from hybridbatch.training.negatives import NegativeSlots, random_slots
 
 
 @dataclass
@@ -104,10 +104,15 @@ def load_negatives(config: TrainConfig, pairs: TrainingPairs) -> NegativeSlots:
     """The mined negatives file of ``config.negatives`` checked against the training split: every id known,
     none of the query's own group or conflict cluster, languages as the policy says (one-line errors naming
     the file and line). Negatives from another training dataset are left out (a row's negative comes from its
-    own dataset)."""
+    own dataset). A dataset with ``negatives: random`` draws its own (:func:`random_slots`, seeded by the run's
+    seed and the dataset's position) instead of reading the file."""
     path = config.resolve_path(config.negatives.file)
     mined = read_negatives(path, pairs, config.negatives.policy)
     per_dataset, _ = mined.local_slots(pairs, config.negatives.candidates)
+    k = per_dataset[0].shape[1] or config.negatives.candidates or config.negatives.per_query
+    policy = config.negatives.policy or mined.policy
+    per_dataset = tuple(random_slots(ds, k, policy, [config.seed, d]) if entry.negatives == "random" else slots
+                        for d, (entry, ds, slots) in enumerate(zip(config.datasets, pairs.datasets, per_dataset)))
     if not any((s >= 0).any() for s in per_dataset):
         raise HybridbatchError("the negatives file holds no negative for the training split's queries", path=path)
     return NegativeSlots(tuple(per_dataset), mined.policy, str(path))

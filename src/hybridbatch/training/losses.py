@@ -59,10 +59,10 @@ def build_loss(model, config: TrainConfig, targets: DistillTargets | None = None
 class DistillTargets:
     """The base model's vectors of every training row's query and positive passage.
 
-    ``query_vectors`` / ``passage_vectors``: (n_items, dim) float32, rows in global item order of
-    :class:`TrainingPairs`; which items a global row pairs is given either as arrays (``row_query_item`` /
-    ``row_passage_item``, global item index per global row) or as ``rows_to_items(rows) -> (query items, passage
-    items)`` (:meth:`TrainingPairs.row_items`: nothing stored per row).
+    ``query_vectors`` / ``passage_vectors``: (n, dim) float32, one row per encoded item; which vector rows a
+    global training row reads is given either as arrays (``row_query_item`` / ``row_passage_item``, per global
+    row) or as ``rows_to_items(rows) -> (query vector rows, passage vector rows)`` (from
+    :meth:`TrainingPairs.row_items`: nothing stored per row).
     """
 
     def __init__(self, query_vectors, passage_vectors, row_query_item=None, row_passage_item=None, *,
@@ -133,14 +133,24 @@ def targets_encoder(model, prompts: dict[str, str], precision: str, *, batch_siz
 
 
 def distill_targets(base_model, pairs, prompts: dict[str, str], *, precision: str = "auto",
-                    batch_size: int = 64) -> DistillTargets:
-    """The base model's vectors of every training item's query and passage (as trained on: prompts, context,
-    the model's max length), through the embedding cache: computed once per base model and text."""
+                    batch_size: int = 64, rows=None) -> DistillTargets:
+    """The base model's vectors of the training items' queries and passages (as trained on: prompts, context,
+    the model's max length), through the embedding cache: computed once per base model and text. ``rows``:
+    only the items these global rows pair (the planned batches), else every item."""
     import numpy as np
 
     encoder = targets_encoder(base_model, prompts, precision, batch_size=batch_size)
-    every = np.arange(pairs.n_items)
-    queries, passages = pairs.texts("query", every), pairs.texts("passage", every)
-    Q, _ = encode_texts(encoder, queries, "query", label="distillation-target", step=(1, 2))
-    P, _ = encode_texts(encoder, passages, "passage", label="distillation-target", step=(2, 2))
-    return DistillTargets(Q, P, rows_to_items=lambda rows: pairs.row_items(np.asarray(rows)))
+    if rows is None:
+        q_items = p_items = np.arange(pairs.n_items)
+    else:
+        q_rows, p_rows = pairs.row_items(np.asarray(rows, dtype=np.int64))
+        q_items, p_items = np.unique(q_rows), np.unique(p_rows)
+    Q, _ = encode_texts(encoder, pairs.texts("query", q_items), "query", label="distillation-target", step=(1, 2))
+    P, _ = encode_texts(encoder, pairs.texts("passage", p_items), "passage", label="distillation-target",
+                        step=(2, 2))
+
+    def rows_to_vectors(rows):
+        q, p = pairs.row_items(np.asarray(rows))
+        return np.searchsorted(q_items, q), np.searchsorted(p_items, p)
+
+    return DistillTargets(Q, P, rows_to_items=rows_to_vectors)

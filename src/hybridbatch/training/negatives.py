@@ -70,3 +70,36 @@ def choose_slots(ds: PairSet, slots: np.ndarray, local_rows: np.ndarray, step_cl
     clusters = ds.cluster_of[ds.item_group[np.maximum(candidates, 0)]]
     ok = (candidates >= 0) & ~np.isin(clusters, step_clusters)
     return np.where(ok.any(axis=1), ok.argmax(axis=1), -1)
+
+
+def random_slots(ds: PairSet, k: int, policy: str, seed: int | list[int]) -> np.ndarray:
+    """(n_items, k) negatives drawn for every query item of ``ds`` uniformly, with replacement, among the
+    dataset's items of other conflict clusters — in the query's language (``same-language``), in another
+    (``other-language``) or in any (``any``); seeded; -1 where no item qualifies. A dataset's ``negatives:
+    random``: no model and no encoding, for large or easy sources such as bitext."""
+    rng = np.random.default_rng(seed)
+    out = np.full((ds.n_items, k), -1, dtype=np.int64)
+    if k == 0 or ds.n_items == 0:
+        return out
+    cluster = ds.cluster_of[ds.item_group]
+    everyone = np.arange(ds.n_items)
+    if policy == "any":
+        pools = [(everyone, everyone)]
+    else:
+        pools = []
+        for lang in np.unique(ds.item_lang):
+            same = ds.item_lang == lang
+            pools.append((everyone[same], everyone[same] if policy == "same-language" else everyone[~same]))
+    for queries, pool in pools:
+        if len(pool) == 0:
+            continue
+        draws = pool[rng.integers(len(pool), size=(len(queries), k))]
+        own = cluster[queries][:, None]
+        for _ in range(8):  # redraw the (rare, in a large pool) draws of the query's own cluster
+            bad = cluster[draws] == own
+            if not bad.any():
+                break
+            draws[bad] = pool[rng.integers(len(pool), size=int(bad.sum()))]
+        draws[cluster[draws] == own] = -1
+        out[queries] = draws
+    return out

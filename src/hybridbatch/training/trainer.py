@@ -20,6 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from hybridbatch.data.training_pairs import TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.models.loading import load_model
@@ -88,7 +90,10 @@ def train(config: TrainConfig, *, resume: str | None = None, data_dir: str | Pat
 
         # rows of the training split first, then those of the validation split (validation loss needs them)
         every = TrainingPairs(data.train.datasets + (data.validation.datasets if data.validation else []))
-        targets = distill_targets(copy.deepcopy(model).eval(), every, prompts, precision=config.training.precision)
+        base = copy.deepcopy(model).eval()
+
+        def targets(rows):  # encoded once the plan is known: only the rows training and validation will read
+            return distill_targets(base, every, prompts, precision=config.training.precision, rows=rows)
     trainer = build_trainer(config, model, data, prompts, callbacks or [], train_planner=planner,
                             evaluator=evaluator, distill=targets)
     trainer.train(resume_from_checkpoint=str(checkpoint) if checkpoint else None)
@@ -113,7 +118,8 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     """A SentenceTransformerTrainer (:class:`.safe_trainer.SafeTrainer`, with crash-safe checkpoints) wired
     to the hybrid batch sampler, the loss, validation loss, early stopping, checkpoints and TensorBoard. ``evaluator``: an optional sentence-transformers
     evaluator the trainer calls at each evaluation (retrieval on the validation split; selection uses it
-    when ``select_metric`` is not ``loss``). ``distill``: the base model's vectors for the regulariser."""
+    when ``select_metric`` is not ``loss``). ``distill``: the base model's vectors for the regulariser
+    (:class:`~.losses.DistillTargets`), or a function of the planned global rows that returns them."""
     from sentence_transformers import SentenceTransformerTrainingArguments
     from transformers import EarlyStoppingCallback
     from transformers.integrations import TensorBoardCallback
@@ -140,8 +146,11 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
     for name, pairs, offset in validation_sets(config, data):
         planner = BatchPlanner(pairs, t.batch_size, dataclasses.replace(config.sampling, batches_per_epoch=None),
                                seed=config.seed, world_size=world, allow_smaller=True)
-        ds, plan = planned_dataset(pairs, planner, len(planner), row_labels=labels, label_offset=offset)
+        n_batches = min(len(planner), t.eval_batches or len(planner))
+        ds, plan = planned_dataset(pairs, planner, n_batches, row_labels=labels, label_offset=offset)
         evals.append((name, ds, planner, plan))
+    if callable(distill):
+        distill = distill(np.concatenate([label_column(ds) for ds in [train_ds] + [e[1] for e in evals]]))
     factory = HybridSamplerFactory((train_ds, train_planner, train_plan), [e[1:] for e in evals])
     validating = bool(evals)
     # one validation split: "eval_loss"; several: "eval_<dataset>_loss" each, the selection dataset first
@@ -192,6 +201,11 @@ def build_trainer(config: TrainConfig, model, data: PreparedData, prompts: dict[
                                          callbacks=extra + list(callbacks))
     trainer.hybrid_sampler_factory = factory
     return trainer
+
+
+def label_column(dataset) -> np.ndarray:
+    """The global row numbers (``label`` column) of a planned dataset, read without its text transform."""
+    return np.asarray(dataset.data.column("label").to_numpy(), dtype=np.int64)
 
 
 def freeze_word_embeddings(model) -> int:
