@@ -72,6 +72,8 @@ def test_mining_encodes_only_the_mined_dataset_and_training_draws_the_rest(tmp_p
     n_qa = len(prepare_data(config).train.datasets[0].items)
     assert json.loads(lines[0])["queries"] == n_qa
     assert f"encoding: {2 * n_qa} distinct texts" in capsys.readouterr().out
+    assert main(["train", "--config", str(cfg), "--negatives-file", str(negatives), "--dry-run"]) == 0
+    assert "random negatives (drawn, not mined): news" in capsys.readouterr().out
 
     from hybridbatch.training.config import apply_overrides
     data = prepare_data(apply_overrides(config, {"negatives.file": str(negatives)}))

@@ -129,6 +129,9 @@ def plan(config: TrainConfig, args: argparse.Namespace) -> None:
         rows = sum(len(b.rows) for b in batches)
         print(f"mined negatives ({data.negatives.policy}, {data.negatives.k} per query, {data.negatives.source}): "
               f"{same}/{rows} rows carry a negative in the query's language")
+        drawn = [d.label for d in config.datasets if d.negatives == "random"]
+        if drawn:
+            print(f"random negatives (drawn, not mined): {', '.join(drawn)}")
     if args.plan_out:
         out = Path(args.plan_out)
         out.parent.mkdir(parents=True, exist_ok=True)
