@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from hybridbatch.benchmarks.beir.reader import read_beir
 from hybridbatch.benchmarks.lareqa.reader import read_lareqa
-from hybridbatch.data.training_pairs import read_pairs_jsonl
+from hybridbatch.data.pairs_files import read_pairs_jsonl
 from hybridbatch.errors import HybridbatchError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"

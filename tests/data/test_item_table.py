@@ -11,7 +11,8 @@ import pytest
 
 from hybridbatch.data.clusters import components, normalize_text, text_keys
 from hybridbatch.data.item_table import open_items
-from hybridbatch.data.training_pairs import PairSet, read_pairs_file
+from hybridbatch.data.pairs_files import read_pairs_file
+from hybridbatch.data.training_pairs import PairSet
 from hybridbatch.errors import HybridbatchError
 from tests.training.helpers import toy_items, write_jsonl
 

@@ -7,13 +7,8 @@ import pytest
 
 from hybridbatch.data.benchmark import Benchmark, Candidate, Query
 from hybridbatch.data.benchmark_pairs import pairs_from_benchmark
-from hybridbatch.data.training_pairs import (
-    Item,
-    PairSet,
-    TrainingPairs,
-    normalize_text,
-    read_pairs_jsonl,
-)
+from hybridbatch.data.pairs_files import read_pairs_jsonl
+from hybridbatch.data.training_pairs import Item, PairSet, TrainingPairs, normalize_text
 from hybridbatch.errors import HybridbatchError
 from tests.helpers import parallel_benchmark
 from tests.training.helpers import toy_items, toy_pairs, write_jsonl

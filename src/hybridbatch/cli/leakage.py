@@ -11,7 +11,7 @@ from pathlib import Path
 from hybridbatch.benchmarks.registry import load_benchmark
 from hybridbatch.data.benchmark_pairs import pairs_from_benchmark
 from hybridbatch.data.leakage import check_leakage
-from hybridbatch.data.training_pairs import read_pairs_jsonl
+from hybridbatch.data.pairs_files import read_pairs_jsonl
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import check_output_file, write_json
 from hybridbatch.training.config import load_config

@@ -16,7 +16,7 @@ Sources:
 * a LAReQA-style :class:`~hybridbatch.data.benchmark.Benchmark` (:func:`hybridbatch.data.benchmark_pairs.pairs_from_benchmark`):
   group = question id, passage = the answer-bearing sentence (optionally ``"sentence context"``,
   joined with one space as the evaluation does);
-* JSONL, Parquet or a ``datasets`` folder (:func:`read_pairs_file`), one record per (group, lang) item::
+* JSONL, Parquet or a ``datasets`` folder (:func:`hybridbatch.data.pairs_files.read_pairs_file`), one record per (group, lang) item::
 
       {"group": "q17", "lang": "de", "query": "...", "passage": "...",
        "context": "optional paragraph", "negative": "optional hard negative in this language"}
@@ -35,7 +35,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -43,12 +42,12 @@ import pyarrow.compute as pc
 
 from hybridbatch.data.benchmark import with_context
 from hybridbatch.data.clusters import components, normalize_text
-from hybridbatch.data.item_table import TEXT_FIELDS, open_items, table_from_columns
+from hybridbatch.data.item_table import TEXT_FIELDS, table_from_columns
 from hybridbatch.data.item_views import GroupNames, Item, ItemView
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.languages import select_languages
 
-__all__ = ["Item", "PairSet", "Row", "TrainingPairs", "normalize_text", "read_pairs_file", "read_pairs_jsonl"]
+__all__ = ["Item", "PairSet", "Row", "TrainingPairs", "normalize_text"]
 
 
 
@@ -393,26 +392,3 @@ class TrainingPairs:
                 out[i] = text
         return out
 
-
-def read_pairs_file(path: Path, *, name: str | None = None, languages: Sequence[str] | None = None,
-                    exclude: Sequence[str] | None = None, with_context: bool = False, fmt: str = "auto",
-                    negatives: bool = True, weight: float | None = None) -> PairSet:
-    """Items from a JSONL file, a Parquet file or a ``datasets`` folder (format in the module docstring),
-    converted once into the Arrow cache (:func:`hybridbatch.data.item_table.open_items`); errors name the
-    file and line (row). ``negatives`` False ignores a ``negative`` field."""
-    path = Path(path)
-    table = open_items(path, fmt)
-    label = "line" if fmt == "jsonl" or (fmt == "auto" and path.suffix.lower() in (".jsonl", ".json", ".ndjson")) \
-        else "row"
-    ps = PairSet.from_table(name or path.stem, table, languages=languages, exclude=exclude,
-                            with_context=with_context, source=str(path), record_label=label, weight=weight,
-                            negatives=negatives)
-    if ps.mixed_negatives:
-        raise HybridbatchError("some items have a 'negative' and some do not; give all or none", path=path)
-    return ps
-
-
-def read_pairs_jsonl(path: Path, *, name: str | None = None, languages: Sequence[str] | None = None,
-                     with_context: bool = False) -> PairSet:
-    """Items from a JSONL file (:func:`read_pairs_file`)."""
-    return read_pairs_file(path, name=name, languages=languages, with_context=with_context, fmt="jsonl")

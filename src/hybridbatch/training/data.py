@@ -10,7 +10,8 @@ from hybridbatch.benchmarks.registry import family_for_spec, load_benchmark
 from hybridbatch.data.bitext import read_bitext
 from hybridbatch.data.leakage import LeakageReport, check_leakage
 from hybridbatch.data.negatives import read_negatives
-from hybridbatch.data.training_pairs import PairSet, TrainingPairs, read_pairs_file
+from hybridbatch.data.pairs_files import read_pairs_file
+from hybridbatch.data.training_pairs import PairSet, TrainingPairs
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.training.config import TrainConfig
 from hybridbatch.training.negatives import NegativeSlots, random_slots
