@@ -242,12 +242,14 @@ def test_training_without_dropout_is_the_same_run(model, tmp_path, monkeypatch, 
     (loss_a, weights_a), (loss_b, weights_b) = runs
     assert max(plans) > 1 and len(loss_a) == len(loss_b) >= 3
     assert loss_b == pytest.approx(loss_a, rel=1e-4)  # logged rounded to 4 digits
-    # AdamW divides by sqrt(v): where a gradient is ~0 its update follows the gradient's last bits (one weight in
-    # 27k differed by up to 7.7e-6 after 3 steps of lr 1e-3), so the weights are compared with how far training
-    # moved them; a real error (a row embedded in the wrong place) moves them by the order of the movement itself
+    # AdamW divides by sqrt(v): where a gradient is ~0 its update follows the gradient's last bits, so a few single
+    # weights may differ by a sizeable part of the step (seen: 1 in 27k, up to 2.8 % of the largest movement, by
+    # test order). Hence a count, not a maximum: a real error (a row embedded in the wrong place) moves many
+    # weights by the order of the movement itself, and the norms below
     start = torch.cat([p.detach().flatten() for p in model.parameters()])
     moved = float((weights_a - start).abs().max())
-    assert float((weights_b - weights_a).abs().max()) < 2e-2 * moved  # seen: up to 4e-3
+    far = int(((weights_b - weights_a).abs() > 2e-2 * moved).sum())
+    assert far <= weights_a.numel() // 1000, f"{far} of {weights_a.numel()} weights differ by over 2 % of the movement"
     assert float((weights_b - weights_a).norm()) < 3e-4 * float((weights_a - start).norm())  # seen: 3.5e-5
 
 
