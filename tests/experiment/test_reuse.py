@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 from pathlib import Path
 
 import pytest
@@ -62,6 +63,30 @@ def test_same_run_with_same_settings_is_reused_and_other_settings_are_not(tmp_pa
     assert reused_model(second, spec, other) is None
     second.models_from = None
     assert reused_model(second, spec, run_settings(second, spec)[1]) is None
+
+
+def _reusing_run(cfg, spec, folder: ExperimentFolder, model: Path) -> None:
+    """A run folder of ``spec`` as a grid that reused ``model`` leaves it: run.json with model_from, no model."""
+    run = folder.run(spec.run_id)
+    run.path.mkdir(parents=True)
+    write_json(run.record, run_settings(cfg, spec)[1] | {"model_from": str(model)})
+
+
+def test_a_grid_that_reused_its_models_passes_them_on(tmp_path):
+    first = _grid(tmp_path, {"strategy": ["x-y"]})
+    (spec,) = expand_grid(first)
+    model = fake_trained_run(first, spec, ExperimentFolder(tmp_path / "a"))
+    _reusing_run(first, spec, ExperimentFolder(tmp_path / "b"), model)
+    third = _grid(tmp_path, {"strategy": ["x-y"]}, models_from=tmp_path / "b")
+    assert reused_model(third, spec, run_settings(third, spec)[1]) == model
+    other = dict(run_settings(third, spec)[1], train_overrides={"max_steps": 3})
+    assert reused_model(third, spec, other) is None  # the settings are still compared
+    counts = _grid(tmp_path, {"strategy": ["x-y"], "train_languages": {
+        "sizes": [3], "languages": ["de", "en", "es"], "include": ["en"]}}, models_from=tmp_path / "b")
+    (subset,) = expand_grid(counts)
+    assert reused_model(counts, subset, run_settings(counts, subset)[1]) == model  # the card read at the source
+    shutil.rmtree(tmp_path / "a")  # the source model is gone: train here
+    assert reused_model(third, spec, run_settings(third, spec)[1]) is None
 
 
 def test_a_subset_reuses_the_unrestricted_run_trained_on_exactly_its_languages(tmp_path):

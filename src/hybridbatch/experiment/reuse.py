@@ -9,6 +9,9 @@ Decided from the other grid's folders and the training config files alone — no
   languages its model card lists for the restricted dataset are exactly the subset — restricting a dataset
   to the languages it was trained on keeps every item, so the training is the same. (The card lists the
   languages of the training split: a language whose every group was held out for validation is not seen.)
+
+A run in ``models_from`` that itself reused a model (its run.json names it as ``model_from``) stands for that
+model, so a grid can take its models from another grid that took them from a third.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from hybridbatch.experiment.config import ExperimentConfig, RunSpec, language_dataset_index, training_config
-from hybridbatch.experiment.layout import ExperimentFolder, RunFolder
+from hybridbatch.experiment.layout import ExperimentFolder, RunFolder, TrainFolder
 from hybridbatch.experiment.records import run_settings, same_model_settings
 
 log = logging.getLogger(__name__)
@@ -46,7 +49,8 @@ def reused_model(cfg: ExperimentConfig, spec: RunSpec, settings: dict[str, Any])
     if found is None and spec.languages is not None:
         plain = dataclasses.replace(spec, languages=None, language_dataset=None)
         other = source.run(plain.run_id)
-        if other.train.ready_model() is not None and _trained_on_exactly(cfg, spec, other):
+        trained = _trained_folder(other)
+        if trained is not None and _trained_on_exactly(cfg, spec, trained):
             found = _matching_model(other, run_settings(cfg, plain)[1])
     return found
 
@@ -60,24 +64,33 @@ def trained_languages(card: Path) -> list[tuple[str, list[str]]] | None:
     return [(m["name"], m["langs"].split()) for m in found] or None
 
 
+def _trained_folder(run: RunFolder) -> TrainFolder | None:
+    """The training folder holding ``run``'s complete model: its own, or the one its run.json reused."""
+    if run.train.ready_model() is not None:
+        return run.train
+    reused = run.recorded_model()
+    return TrainFolder(reused.parent) if reused is not None else None
+
+
 def _matching_model(other: RunFolder, settings: dict[str, Any]) -> Path | None:
-    model = other.train.ready_model()
-    before = other.read_record() if model is not None else None
-    if model is None or before is None:
+    trained = _trained_folder(other)
+    before = other.read_record() if trained is not None else None
+    if trained is None or before is None:
         return None
+    model = trained.ready_model()
     same = same_model_settings(before, settings)
     if not same:
         log.info("not reusing %s (trained with other settings)", model)
     return model.resolve() if same else None
 
 
-def _trained_on_exactly(cfg: ExperimentConfig, spec: RunSpec, plain: RunFolder) -> bool:
-    """Whether the unrestricted run in ``plain`` was trained on exactly ``spec``'s languages of the dataset
-    the subset restricts (so that restricting it to them leaves every item)."""
+def _trained_on_exactly(cfg: ExperimentConfig, spec: RunSpec, plain: TrainFolder) -> bool:
+    """Whether the unrestricted run trained in ``plain`` was trained on exactly ``spec``'s languages of the
+    dataset the subset restricts (so that restricting it to them leaves every item)."""
     datasets = training_config(cfg, spec, Path("unused")).datasets
     index = language_dataset_index(spec, [d.label for d in datasets])
-    trained = trained_languages(plain.train.model_card) or []
+    trained = trained_languages(plain.model_card) or []
     if index >= len(trained) or trained[index][0] != datasets[index].label:
-        log.info("not reusing %s (its model card does not state its training languages)", plain.train.model)
+        log.info("not reusing %s (its model card does not state its training languages)", plain.model)
         return False
     return set(trained[index][1]) == set(spec.languages or ())
