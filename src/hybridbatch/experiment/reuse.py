@@ -49,8 +49,8 @@ def reused_model(cfg: ExperimentConfig, spec: RunSpec, settings: dict[str, Any])
     if found is None and spec.languages is not None:
         plain = dataclasses.replace(spec, languages=None, language_dataset=None)
         other = source.run(plain.run_id)
-        trained = _trained_folder(other)
-        if trained is not None and _trained_on_exactly(cfg, spec, trained):
+        model = _ready_model(other)
+        if model is not None and _trained_on_exactly(cfg, spec, TrainFolder(model.parent)):
             found = _matching_model(other, run_settings(cfg, plain)[1])
     return found
 
@@ -64,20 +64,16 @@ def trained_languages(card: Path) -> list[tuple[str, list[str]]] | None:
     return [(m["name"], m["langs"].split()) for m in found] or None
 
 
-def _trained_folder(run: RunFolder) -> TrainFolder | None:
-    """The training folder holding ``run``'s complete model: its own, or the one its run.json reused."""
-    if run.train.ready_model() is not None:
-        return run.train
-    reused = run.recorded_model()
-    return TrainFolder(reused.parent) if reused is not None else None
+def _ready_model(run: RunFolder) -> Path | None:
+    """``run``'s complete model: its own, or the one its run.json reused; None when neither is complete."""
+    return run.train.ready_model() or run.recorded_model()
 
 
 def _matching_model(other: RunFolder, settings: dict[str, Any]) -> Path | None:
-    trained = _trained_folder(other)
-    before = other.read_record() if trained is not None else None
-    if trained is None or before is None:
+    model = _ready_model(other)
+    before = other.read_record() if model is not None else None
+    if model is None or before is None:
         return None
-    model = trained.ready_model()
     same = same_model_settings(before, settings)
     if not same:
         log.info("not reusing %s (trained with other settings)", model)
