@@ -31,8 +31,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
             "embeddings": "evaluate from an .npz with Q_<lang>/C_<lang> arrays, no model",
             "languages": "comma-separated subset, e.g. ar,de,en (default: the benchmark's set: all its languages; "
                          "for tatoeba XTREME's 36, with 'all' for the 112)",
-            "perturb": "also score with perturbed queries (char-noise:P, diacritics, lowercase, punctuation, "
-                       "translit, code-switch:P; docs/studies.md) and write robustness.md with the mAP drops; "
+            "perturb": "also score with perturbed queries, or second texts of pairs (char-noise:P, diacritics, "
+                       "lowercase, punctuation, translit, code-switch:P; docs/studies.md) and write robustness.md "
+                       "with the drops; "
                        "comma-separated or repeated",
             "cache": "read and write the embedding cache (default: yes; --no-cache: neither)",
         })

@@ -36,8 +36,9 @@ class EvaluationSettings:
                                "once into the cache (optional extras: pip install 'hybridbatch[onnx]' / "
                                "'hybridbatch[openvino]'); its vectors have their own cache identity")
     cache: bool = setting(True, help="read and write the embedding cache")
-    perturb: list[str] = setting(default_factory=list, help="also score with perturbed queries: NAME[:strength] "
-                                 "(hybridbatch.data.perturb), e.g. char-noise:0.1, code-switch:0.5")
+    perturb: list[str] = setting(default_factory=list, help="also score with perturbed queries (pair classification: "
+                                 "perturbed second texts): NAME[:strength] (hybridbatch.data.perturb), e.g. "
+                                 "char-noise:0.1, code-switch:0.5")
     perturb_seed: int = setting(0, help="seed of the query perturbations")
 
     def validate(self) -> None:

@@ -156,7 +156,8 @@ def write_robustness_summary(records: list[EvalRecord], folder: Path, n_resample
              for r in records if (r.path / ROBUSTNESS_RECORD).is_file()]
     if not found:
         return False
-    lines = ["# Robustness to perturbed queries", "",
+    lines = ["# Robustness to perturbed inputs", "",
+             "The perturbed side is the query (retrieval) or the pair's second text (pair classification). "
              "Drop = clean − perturbed (rank distance: perturbed − clean), mean ± std over seeds; positive = worse.",
              ""]
     for bench in dict.fromkeys(r.benchmark for r, _ in found):
