@@ -91,6 +91,9 @@ def test_definitions_on_examples():
     assert strip_diacritics("مُحَمَّد") == "محمد"
     assert strip_diacritics(SAMPLES["hi"]) == SAMPLES["hi"]  # Devanagari vowel signs stay
     assert strip_diacritics(SAMPLES["th"]) == SAMPLES["th"]
+    # a word that starts with a mark (a Thai vowel sign after a space, a stray accent) has no base letter
+    assert strip_diacritics("\u0e34\u0e19") == "\u0e34\u0e19"
+    assert strip_diacritics("\u0301ab\u0301c") == "\u0301abc"
     assert perturb_text("Ünïcode Straße?", parse_perturbation("lowercase"), rng) == "ünïcode straße?"
     assert perturb_text("¿Qué? ¡Sí!", parse_perturbation("punctuation"), rng) == "Qué Sí"
     assert perturb_text("?!", parse_perturbation("punctuation"), rng) == "?!"  # never empty

@@ -137,7 +137,7 @@ def strip_diacritics(word: str) -> str:
     for ch in unicodedata.normalize("NFD", word):
         if unicodedata.category(ch) == "Mn":
             arabic = "\u064b" <= ch <= "\u065f" or ch == "\u0670"
-            if arabic or unicodedata.name(base, "").startswith(_STRIP_SCRIPTS):
+            if arabic or (base and unicodedata.name(base, "").startswith(_STRIP_SCRIPTS)):
                 continue
         else:
             base = ch
