@@ -2,7 +2,7 @@
 
 A training run's folder (the trainer's ``output_dir``)::
 
-    config.yaml, run.json, leakage.json, logs/, validation.jsonl
+    config.yaml, run.json, leakage.json, logs/, validation.jsonl, negatives.jsonl (mined for it)
     checkpoints/checkpoint-N/      trainer_state.json, optimizer.pt, scheduler.pt, modules.json, weights
     checkpoints/.tmp-checkpoint-N/ a checkpoint being written
     model/                         a sentence-transformers folder (modules.json, config.json, README.md,
@@ -24,6 +24,8 @@ RUN_RECORD = "run.json"
 LEAKAGE_REPORT = "leakage.json"
 LOGS = "logs"
 VALIDATION_HISTORY = "validation.jsonl"
+NEGATIVES_FILE = "negatives.jsonl"
+"""Where a run mines its negatives when its config asks for them without naming a file."""
 CHECKPOINTS = "checkpoints"
 CHECKPOINT_PREFIX = "checkpoint-"
 STAGING_PREFIX = ".tmp-"
@@ -50,6 +52,10 @@ RESULTS_MD = "results.md"
 PER_QUERY = "per_query.npz"
 EVAL_CONFIG = "config.json"
 ROBUSTNESS_RECORD = "robustness.json"
+PERTURBED_RESULTS = "perturbed_results.json"
+PERTURBED_PER_QUERY = "perturbed_per_query.npz"
+"""A ``perturb-<name>-<strength>/`` folder's results and per-query arrays (not results.json, so that the folder is
+not taken for an evaluation of its own)."""
 
 # an experiment folder
 EXPERIMENT_RECORD = "experiment.json"

@@ -60,7 +60,8 @@ def hand_written_shadows(commands: dict[str, argparse.ArgumentParser], spellings
 NOT_FIELDS = frozenset({("evaluate", "out"), ("check-leakage", "out"), ("report", "out"), ("merge", "out"),
                         ("index", "out"), ("mine", "out"), ("report", "seen_languages"), ("report", "base"),
                         ("check-leakage", "train"), ("download", "languages"), ("train", "data_dir"),
-                        ("mine", "data_dir"), ("check-leakage", "data_dir")})
+                        ("mine", "data_dir"), ("check-leakage", "data_dir"),
+                        ("export-records", "out")})
 
 
 def test_no_command_writes_a_config_field_flag_by_hand():

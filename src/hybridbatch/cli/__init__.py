@@ -24,6 +24,7 @@ SUBCOMMAND_MODULES = [
     "hybridbatch.cli.leakage",
     "hybridbatch.cli.experiment",
     "hybridbatch.cli.report",
+    "hybridbatch.cli.export_records",
     "hybridbatch.cli.merge",
     "hybridbatch.cli.index",
     "hybridbatch.cli.search",

@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "JSONL file: a header line, then one line per query item.")
     p.add_argument("--config", required=True, metavar="TRAIN.yaml", help="training config (data, split, model, "
                    "negatives)")
-    p.add_argument("--out", type=Path, metavar="negatives.jsonl", help="the negatives file to write")
-    p.add_argument("--check", type=Path, metavar="negatives.jsonl",
+    p.add_argument("--out", type=Path, metavar="FILE.jsonl", help="the negatives file to write")
+    p.add_argument("--check", type=Path, metavar="FILE.jsonl",
                    help="instead of mining, validate this negatives file against the config's train split (and its "
                    "negatives.policy, if any)")
     p.add_argument("--data-dir", help="shared data folder (default: $HYBRIDBATCH_DATA)")

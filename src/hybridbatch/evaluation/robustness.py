@@ -27,7 +27,7 @@ from hybridbatch.evaluation.config import parse_perturbations
 from hybridbatch.outputs import write_json
 from hybridbatch.render.plots import pyplot
 from hybridbatch.render.tables import csv_text, fmt, markdown_table
-from hybridbatch.run_files import RESULTS_MD, ROBUSTNESS_RECORD
+from hybridbatch.run_files import PERTURBED_PER_QUERY, PERTURBED_RESULTS, RESULTS_MD, ROBUSTNESS_RECORD
 
 Measures = tuple[tuple[str, str], ...]
 """``(summary path, label)`` pairs compared clean and perturbed: a family's ``robustness_measures``."""
@@ -70,9 +70,9 @@ def run_perturbations(bench: Benchmark, scorer, encoder, C: np.ndarray, clean: d
         results["perturbation"] = {"name": p.name, "strength": p.strength, "seed": seed, **stats}
         sub = folder / folder_name(p)
         sub.mkdir()
-        write_json(sub / "perturbed_results.json", results)
+        write_json(sub / PERTURBED_RESULTS, results)
         (sub / RESULTS_MD).write_text(scorer.markdown(results), encoding="utf-8")
-        np.savez_compressed(sub / "perturbed_per_query.npz", **per_query)
+        np.savez_compressed(sub / PERTURBED_PER_QUERY, **per_query)
         (sub / "examples.txt").write_text("".join(f"{q.id}\t{q.text}\t{t}\n" for q, t in
                                                   list(zip(bench.queries, texts))[:20]), encoding="utf-8")
         row: dict[str, Any] = {"perturbation": p.key, "name": p.name, "strength": p.strength, **stats,

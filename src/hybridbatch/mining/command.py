@@ -30,12 +30,10 @@ from hybridbatch.mining.rank import MiningSettings, Sampling, candidate_items, m
 from hybridbatch.mining.summary import check_summary, mining_summary
 from hybridbatch.models.loading import load_model
 from hybridbatch.outputs import check_output_file, versions
+from hybridbatch.run_files import NEGATIVES_FILE
 from hybridbatch.training.config import TrainConfig, apply_overrides, load_config, to_dict
 from hybridbatch.training.data import PreparedData, prepare_data
 from hybridbatch.training.runtime import resolve_hardware, resolve_prompts
-
-NEGATIVES_FILE = "negatives.jsonl"
-"""Where a run mines its negatives when its config asks for them without naming a file."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ from hybridbatch.evaluation.robustness import folder_name
 from hybridbatch.render.tables import fmt, markdown_table
 from hybridbatch.reporting.records import EvalRecord, read_per_query
 from hybridbatch.reporting.significance import paired_randomization_test
-from hybridbatch.run_files import ROBUSTNESS_RECORD
+from hybridbatch.run_files import PERTURBED_PER_QUERY, ROBUSTNESS_RECORD
 from hybridbatch.scoring.metrics import columnwise_nanmean
 
 
@@ -37,7 +37,7 @@ def drop_measures(record: EvalRecord) -> list[tuple[str, str]]:
 def per_query_drops(record: EvalRecord, perturbation: str) -> dict[str, np.ndarray] | None:
     """Per-query drops of one evaluation under one perturbation (``char-noise:0.1``); None without its folder.
     Drop = clean − perturbed, for rank distance (lower is better) perturbed − clean."""
-    file = record.path / folder_name(parse_perturbation(perturbation)) / "perturbed_per_query.npz"
+    file = record.path / folder_name(parse_perturbation(perturbation)) / PERTURBED_PER_QUERY
     if not file.is_file():
         return None
     perturbed = read_per_query(file)
