@@ -38,9 +38,10 @@ def test_tiny_grid_runs_resumes_and_summarises(tmp_path, tiny_model_dir, capsys)
         "base_model": str(tiny_model_dir), "seen_languages": ["en", "de", "es"]})
     out = tmp_path / "grid"
     # an interrupted grid: only one run finished
-    assert main(["experiment", "--config", str(exp), "--out", str(out), "--only", "toy-x-y-s1"]) == 0
+    assert main(["experiment", "--config", str(exp), "--out", str(out), "--only", "toy-x-y-s1", "--no-summary"]) == 0
     first = out / "toy-x-y-s1" / f"eval-{bench}"
     assert (first / "results.json").is_file()
+    assert not (out / "summary").exists() and "summary:" not in capsys.readouterr().out  # --no-summary
     stamp = (first / "results.json").stat().st_mtime_ns
     assert not (out / "toy-hybrid-a0.5-s2").exists()
     assert f"base/eval-{bench}" in json.loads((out / "timing.json").read_text())

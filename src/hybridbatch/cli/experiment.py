@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--list", action="store_true", help="print the runs of the grid with their state in the "
                    "experiment folder (done | trained, evaluations to do | training (checkpoint-N) | reuses "
                    "PATH | to do), then its soups (done | to do | not made), and exit")
+    p.add_argument("--no-summary", action="store_true", help="leave summary/ and summary-validation/ as they are "
+                   "(their paired tests take minutes on large grids): for a grid run piece by piece with --only; "
+                   "a later run without this flag, or 'hybridbatch report', writes them")
     config = add_config_flags(p, ExperimentConfig, include=("out", "device"), group_title="experiment-file fields",
                               group_description="a flag replaces the file's value",
                               help_overrides={"out": "experiment folder (default: the file's out, else runs/<name>)"})
@@ -66,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     only = [x.strip() for x in args.only.split(",")] if args.only else None
     out = run_experiment(cfg, Path(given_out) if given_out else None, only=only, executor=executor,
-                         progress=lambda line: print(line, flush=True))
-    print(f"summary: {ExperimentFolder(out).summary_file}")
+                         progress=lambda line: print(line, flush=True), summarise=not args.no_summary)
+    if not args.no_summary:
+        print(f"summary: {ExperimentFolder(out).summary_file}")
     return 0

@@ -94,10 +94,11 @@ def _prepare_default_model(plan: GridPlan) -> None:
 
 
 def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list[str] | None = None,
-                   executor: Executor | None = None, progress: Callable[[str], None] | None = None) -> Path:
+                   executor: Executor | None = None, progress: Callable[[str], None] | None = None,
+                   summarise: bool = True) -> Path:
     """Run every unfinished step of the grid (``only``: of those runs) with ``executor`` (default: this
-    process), then write ``<out>/summary`` (and ``<out>/summary-validation`` when runs logged validation
-    retrieval); returns ``out``. ``progress`` gets one line per finished job (default: the log). Raises
+    process), then, with ``summarise``, write ``<out>/summary`` (and ``<out>/summary-validation`` when runs
+    logged validation retrieval); returns ``out``. ``progress`` gets one line per finished job (default: the log). Raises
     :class:`HybridbatchError` before anything is written on bad input, when another process holds the
     folder, or when the executor cannot start; and after the summary when a job failed."""
     executor = executor or LocalExecutor()
@@ -130,7 +131,8 @@ def run_experiment(cfg: ExperimentConfig, out: Path | None = None, *, only: list
             _record_run(run)
         results = _run(plan, executor, say)
         executor.close()
-        _summarise(plan)  # still under the lock: the summary is the grid's, written once
+        if summarise:
+            _summarise(plan)  # still under the lock: the summary is the grid's, written once
     finally:
         executor.close()
         lock.release()
