@@ -5,7 +5,7 @@
 Sizes: XQuAD-R's 13,090 questions, TICO-19's 81,900 queries in 38 languages, the defined cross-lingual pairs of
 XNLI's dev split (174,300). Each test runs on synthetic per-query differences (normal, small mean); prints
 seconds per test and the CPU flags. Goal: a test of 10⁵ items and 10⁴ resamples in under 5 s on 2 cores, and
-memory for one chunk of 500 resamples (8 bytes per item and resample: 0.7 GB at 174,300 items), so that a grid's
+memory for one chunk of 500 resamples (8 bytes per item and resample: a 0.8 GB peak at 174,300 items), so that a grid's
 report of hundreds of tests takes minutes beside a running training. Drawing the random signs is most of the time.
 """
 
