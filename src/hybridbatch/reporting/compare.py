@@ -22,6 +22,7 @@ from hybridbatch.errors import HybridbatchError
 from hybridbatch.outputs import atomic_dir, write_json
 from hybridbatch.render.plots import LinePanel, line_panels, tradeoff_scatter
 from hybridbatch.render.tables import MISSING, csv_text, markdown_table, mean_std, mean_std_cell
+from hybridbatch.reporting.class_tests import class_tests, class_tests_csv, class_tests_table
 from hybridbatch.reporting.language_gains import class_table, gain_plot, language_gains
 from hybridbatch.reporting.records import (
     BASE_LABEL,
@@ -209,7 +210,8 @@ def significance_csv(rows: list[dict[str, Any]]) -> str:
 def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: set[str] | None = None,
                      n_resamples: int = 10_000, title: str = "Comparison", base_label: str | None = None) -> None:
     """Write summary.md, summary.json, significance.csv, alpha_sweep.png, tradeoff.png and, with a base
-    evaluation, gain_by_class.png (:mod:`hybridbatch.reporting.language_gains`) into ``out``."""
+    evaluation, gain_by_class.png (:mod:`hybridbatch.reporting.language_gains`) and class_tests.csv
+    (:mod:`hybridbatch.reporting.class_tests`) into ``out``."""
     if not records:
         raise HybridbatchError("no evaluations to compare")
     check_undefined_queries(records)
@@ -234,9 +236,18 @@ def write_comparison(records: list[EvalRecord], out: Path, *, seen_languages: se
             parts += class_table(gains, gain_titles)
             if gain_plot(gains, gain_titles, tmp / "gain_by_class.png"):
                 parts += ["![gain by resource class](gain_by_class.png)", ""]
+        group_tests = class_tests(gains, base_label or BASE_LABEL, n_resamples)
+        if group_tests:
+            parts += ["## Paired randomization tests over languages: resource classes 0–2 and 3–5, unseen and seen",
+                      "", "Units are languages (per-language values averaged over seeds; the first per-language "
+                      "measure of each benchmark, sign-flipped where lower is better), so n is the number of "
+                      "languages in the group.", ""]
+            parts += class_tests_table(group_tests, gain_titles)
+            (tmp / "class_tests.csv").write_text(class_tests_csv(group_tests), encoding="utf-8")
         (tmp / SUMMARY_FILE).write_text("\n".join(parts), encoding="utf-8")
         write_json(tmp / "summary.json", {"tables": data, "significance": sig_rows,
                                           "language_gains": [g.__dict__ | {"gain": g.gain} for g in gains],
+                                          "class_tests": group_tests,
                                           "seen_languages": sorted(seen_languages) if seen_languages else None,
                                           "records": [str(r.path) for r in records]})
         (tmp / "significance.csv").write_text(significance_csv(sig_rows), encoding="utf-8")
