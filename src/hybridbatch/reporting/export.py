@@ -26,7 +26,8 @@ import numpy as np
 from hybridbatch.benchmarks.registry import scorer_for
 from hybridbatch.errors import HybridbatchError
 from hybridbatch.evaluation.embeddings_file import numeric_array, open_npz
-from hybridbatch.outputs import atomic_dir, atomic_file
+from hybridbatch.outputs import atomic_dir, atomic_file, write_text
+from hybridbatch.reporting.records import read_json_object
 from hybridbatch.run_files import (
     CHECKPOINTS,
     LOCK,
@@ -58,6 +59,10 @@ class ExportSummary:
 
     def leave_out(self, what: str) -> None:
         self.left_out[what] = self.left_out.get(what, 0) + 1
+
+    def wrote(self, path: Path) -> None:
+        self.files += 1
+        self.bytes += path.stat().st_size
 
 
 def export_records(src: Path, dst: Path, *, per_query: str = "all", replace: bool = False) -> ExportSummary:
@@ -118,8 +123,7 @@ def _copy_folder(src: Path, dst: Path, per_query: str, summary: ExportSummary) -
 
 def _copy_file(src: Path, dst: Path, summary: ExportSummary) -> None:
     shutil.copy2(src, dst)
-    summary.files += 1
-    summary.bytes += dst.stat().st_size
+    summary.wrote(dst)
 
 
 def _write_negatives_header(src: Path, dst: Path, summary: ExportSummary) -> None:
@@ -131,21 +135,15 @@ def _write_negatives_header(src: Path, dst: Path, summary: ExportSummary) -> Non
         raise HybridbatchError(f"line 1 is not JSON ({exc.msg})", path=src) from None
     if not isinstance(header, dict) or "format" not in header:
         raise HybridbatchError("line 1 is not a negatives header (no 'format')", path=src)
-    with atomic_file(dst) as handle:
-        handle.write((json.dumps(header, indent=1, ensure_ascii=False) + "\n").encode("utf-8"))
-    summary.files += 1
-    summary.bytes += dst.stat().st_size
+    write_text(dst, json.dumps(header, indent=1, ensure_ascii=False) + "\n")
+    summary.wrote(dst)
 
 
 def paired_keys(results_file: Path) -> list[str]:
     """The per-query keys the paired tests read for the evaluation whose results.json is ``results_file``."""
-    try:
-        results = json.loads(results_file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HybridbatchError("per-query arrays without results.json beside them", path=results_file) from None
-    except json.JSONDecodeError as exc:
-        raise HybridbatchError(f"malformed JSON ({exc.msg})", path=results_file) from None
-    return [m.per_query for m in scorer_for(results).measures if m.per_query]
+    if not results_file.is_file():
+        raise HybridbatchError("per-query arrays without results.json beside them", path=results_file)
+    return [m.per_query for m in scorer_for(read_json_object(results_file)).measures if m.per_query]
 
 
 def _write_paired_arrays(src: Path, dst: Path, summary: ExportSummary) -> None:
@@ -158,5 +156,4 @@ def _write_paired_arrays(src: Path, dst: Path, summary: ExportSummary) -> None:
     arrays = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in arrays.items()}
     with atomic_file(dst) as handle:
         np.savez_compressed(handle, **arrays)
-    summary.files += 1
-    summary.bytes += dst.stat().st_size
+    summary.wrote(dst)

@@ -44,10 +44,10 @@ def load_record(path: Path, label: str | None = None) -> EvalRecord:
     for name, file in files.items():
         if not file.is_file():
             raise HybridbatchError(f"not a finished evaluation folder (no {name})", path=path)
-    results = _read_object(files[RESULTS])
+    results = read_json_object(files[RESULTS])
     if not isinstance(results.get("benchmark"), str) or not isinstance(results.get("languages"), list):
         raise HybridbatchError("not evaluation results (no 'benchmark' or 'languages')", path=files[RESULTS])
-    config = _read_object(files[EVAL_CONFIG]).get("config", {})
+    config = read_json_object(files[EVAL_CONFIG]).get("config", {})
     if not isinstance(config, dict):
         raise HybridbatchError("'config' should be an object", path=files[EVAL_CONFIG])
     per_query = read_per_query(files[PER_QUERY])
@@ -55,7 +55,8 @@ def load_record(path: Path, label: str | None = None) -> EvalRecord:
     return EvalRecord(path, label or meta.get("label") or path.name, meta.get("seed"), results, per_query, meta)
 
 
-def _read_object(file: Path) -> dict[str, Any]:
+def read_json_object(file: Path) -> dict[str, Any]:
+    """A JSON file that must hold an object; unreadable, malformed or other JSON is a one-line error."""
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except UnicodeDecodeError as exc:
