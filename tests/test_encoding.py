@@ -168,3 +168,71 @@ def test_evaluate_names_the_benchmark_and_the_pass(lareqa_tiny, tmp_path):
     run_evaluation(cfg, tmp_path / "out", encoder=encoder)
     assert encoder.descriptions == ["encoding lareqa_tiny queries (1/3)", "encoding lareqa_tiny passages (2/3)",
                                     "encoding lareqa_tiny lowercase:1 queries (3/3)"]
+
+
+SENTENCES = ["paris is the capital of france", "der hund schläft", "the cat sat on the mat and then slept all day",
+             "¿cuál es la capital de españa?", "madrid", "wie heißt die hauptstadt von deutschland", "a b c"]
+
+
+def failing_after(model, monkeypatch, calls: int):
+    """``model.encode`` fails at its ``calls``-th call (one call per batch); returns the real one."""
+    real, seen = model.encode, []
+
+    def encode(*args, **kwargs):
+        seen.append(1)
+        if len(seen) == calls:
+            raise RuntimeError("interrupted")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(model, "encode", encode)
+    return real
+
+
+def test_an_interrupted_pass_keeps_its_finished_batches_and_the_next_call_encodes_only_the_rest(
+        tiny_model_dir, tmp_path, monkeypatch):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    encoder = SentenceTransformerEncoder(model, show_progress=False, batch_size=2, precision="fp32")
+    expected, _ = encode_texts(encoder, SENTENCES, "passage", cache=False)
+    real = failing_after(model, monkeypatch, calls=3)  # batches of 2: the first two finish, the third fails
+    with pytest.raises(RuntimeError, match="interrupted"):
+        encode_texts(encoder, SENTENCES, "passage", cache_root=tmp_path)
+    keys = [EmbeddingCache.key("passage", t) for t in SENTENCES]
+    store = EmbeddingCache(encoder.identity, tmp_path)
+    assert len(store.get_many(keys)) == 4  # written when the pass failed, though fewer than CACHE_WRITE_TEXTS
+    store.close()
+    monkeypatch.setattr(model, "encode", real)
+    vectors, fresh = encode_texts(encoder, SENTENCES, "passage", cache_root=tmp_path)
+    assert fresh == 3
+    np.testing.assert_array_equal(vectors, expected)  # the rest in the same batches: the same vectors
+
+
+def test_a_long_pass_writes_the_cache_as_it_goes(tiny_model_dir, tmp_path, monkeypatch):
+    from sentence_transformers import SentenceTransformer
+
+    from hybridbatch import encoding
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    encoder = SentenceTransformerEncoder(model, show_progress=False, batch_size=2)
+    writes: list[int] = []
+    real_put = EmbeddingCache.put_many
+    monkeypatch.setattr(encoding, "CACHE_WRITE_TEXTS", 3)
+    monkeypatch.setattr(EmbeddingCache, "put_many", lambda self, items: (writes.append(len(items)),
+                                                                         real_put(self, items)))
+    vectors, fresh = encode_texts(encoder, SENTENCES, "query", cache_root=tmp_path)
+    assert fresh == 7 and writes == [4, 3]  # batches 2+2 reach 3 waiting, then 2+1
+    again, fresh = encode_texts(encoder, SENTENCES, "query", cache_root=tmp_path)
+    assert fresh == 0
+    np.testing.assert_array_equal(again, vectors)
+
+
+def test_on_batch_sees_every_position_once_with_the_returned_vectors(tiny_model_dir):
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    encoder = SentenceTransformerEncoder(model, show_progress=False, batch_size=3)
+    seen: dict[int, np.ndarray] = {}
+    vectors = encoder.encode_queries(SENTENCES, on_batch=lambda pos, vec: seen.update(zip(pos.tolist(), vec)))
+    assert sorted(seen) == list(range(len(SENTENCES)))
+    np.testing.assert_array_equal(np.stack([seen[i] for i in range(len(SENTENCES))]), vectors)

@@ -2,9 +2,10 @@
 
 Contract: every encoder returns float32 arrays of shape (n, dim), rows L2-normalised, in the order
 of the input texts. Queries and passages may get different prefixes (prompts). Evaluation encodes
-through :func:`encode_texts` with the cache; the training-time evaluator
-(:class:`hybridbatch.evaluation.st_evaluator.RetrievalEvaluator`) through it without the cache (the
-weights change between calls); search will encode through it too.
+through :func:`encode_texts` with the cache, which an encoder that reports its batches as they are done
+(:class:`SentenceTransformerEncoder`) fills as it goes, so an interrupted pass resumes with the texts it had
+not encoded; the training-time evaluator (:class:`hybridbatch.evaluation.st_evaluator.RetrievalEvaluator`)
+through it without the cache (the weights change between calls); search will encode through it too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import hashlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
@@ -39,6 +40,12 @@ log = logging.getLogger(__name__)
 Side = Literal["query", "passage"]
 _PLURAL = {"query": "queries", "passage": "passages"}
 _DESCRIPTION: ContextVar[str | None] = ContextVar("hybridbatch_encoding_description", default=None)
+BatchSink = Callable[[np.ndarray, np.ndarray], None]
+"""``on_batch(positions, vectors)``: one finished batch, its positions in the texts being encoded and their final
+(normalised, float32) vectors."""
+CACHE_WRITE_TEXTS = 2048
+"""The embedding cache is written each time this many newly encoded vectors wait (and when the pass ends or
+fails), so an interrupted pass loses at most this many texts' work."""
 
 
 def pass_description(side: Side | str, label: str = "", step: tuple[int, int] | None = None) -> str:
@@ -67,7 +74,8 @@ def describing(text: str) -> Iterator[None]:
 
 @runtime_checkable
 class Encoder(Protocol):
-    """What evaluation and training-time validation need from a model (and search will)."""
+    """What evaluation and training-time validation need from a model (and search will). An encoder whose
+    ``streams_batches`` attribute is true also takes ``on_batch`` (a :data:`BatchSink`) in both methods."""
 
     @property
     def identity(self) -> str:
@@ -99,6 +107,9 @@ class SentenceTransformerEncoder:
     accepted here; the calibrated ones need ``calibration`` texts (whole inputs, prompts included), whose hash is
     part of :attr:`identity`.
     """
+
+    streams_batches = True
+    """:meth:`encode_queries` and :meth:`encode_passages` take ``on_batch`` (a :data:`BatchSink`)."""
 
     def __init__(self, model, *, query_prompt: str | None = None, passage_prompt: str | None = None,
                  batch_size: int = 64, show_progress: bool = True, label: str = "", precision: str = "auto",
@@ -153,32 +164,40 @@ class SentenceTransformerEncoder:
                                   fingerprint=self._parts()[0])
         return load_backend(self.model, self.backend, self.precision, fingerprint=self._parts()[0])
 
-    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self.query_prompt, "queries")
+    def encode_queries(self, texts: Sequence[str], on_batch: BatchSink | None = None) -> np.ndarray:
+        return self._encode(texts, self.query_prompt, "queries", on_batch)
 
-    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self.passage_prompt, "passages")
+    def encode_passages(self, texts: Sequence[str], on_batch: BatchSink | None = None) -> np.ndarray:
+        return self._encode(texts, self.passage_prompt, "passages", on_batch)
 
-    def _encode(self, texts: Sequence[str], prompt: str, what: str) -> np.ndarray:
+    def _encode(self, texts: Sequence[str], prompt: str, what: str, on_batch: BatchSink | None) -> np.ndarray:
         if not texts:
             dim = self.model.get_embedding_dimension()
             return np.zeros((0, dim or 0), dtype=np.float32)
         desc = current_description() or pass_description(what)
         if self.show_progress:
             log.info("%s: %d texts%s", desc, len(texts), "" if self.backend == "torch" else f" ({self.backend})")
+        texts = list(texts)
+        out: list[np.ndarray] = []  # the (n, dim) result, made at the first batch
+
+        def keep(positions: np.ndarray, unit: np.ndarray) -> None:
+            if not out:
+                out.append(np.empty((len(texts), unit.shape[1]), dtype=np.float32))
+            out[0][positions] = unit
+            if on_batch is not None:
+                on_batch(positions, unit)
+
         if self.backend != "torch":
             if self._backend_model is None:
                 self._backend_model = self._load_backend()
-            vectors = self._backend_model.encode(list(texts), prompt, self.batch_size, self.show_progress, desc)
-            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-            return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)
+            self._backend_model.encode(texts, prompt, self.batch_size, self.show_progress, desc,
+                                       on_batch=lambda positions, rows: keep(positions, unit_rows(rows)))
+            return out[0]
         import torch  # deferred: torch
         from tqdm.auto import tqdm  # deferred: tqdm
 
         torch.set_num_threads(os.cpu_count() or 1)
         device_type = "cuda" if str(self.model.device).startswith("cuda") else "cpu"
-        texts = list(texts)
-        parts: list[tuple[np.ndarray, torch.Tensor]] = []
         # batches of similar token counts (models.batching); sentence-transformers runs each under inference_mode
         for chunk in tqdm(token_length_batches(self.model, texts, prompt, self.batch_size), desc=desc,
                           disable=not self.show_progress):
@@ -186,12 +205,15 @@ class SentenceTransformerEncoder:
                 part = self.model.encode([texts[i] for i in chunk], prompt=prompt or None,
                                          batch_size=len(chunk), show_progress_bar=False, convert_to_tensor=True,
                                          normalize_embeddings=False)
-            parts.append((chunk, part.float()))
-        vectors = torch.empty((len(texts), parts[0][1].shape[1]), dtype=torch.float32, device=parts[0][1].device)
-        for chunk, part in parts:
-            vectors[torch.as_tensor(chunk, device=vectors.device)] = part
-        vectors = torch.nn.functional.normalize(vectors, p=2, dim=1)  # in fp32 whatever the precision
-        return np.ascontiguousarray(vectors.cpu().numpy(), dtype=np.float32)
+            keep(chunk, torch.nn.functional.normalize(part.float(), p=2, dim=1).cpu().numpy())  # in fp32
+        return out[0]
+
+
+def unit_rows(rows: np.ndarray) -> np.ndarray:
+    """``rows`` scaled to unit L2 norm (a zero row stays zero), as contiguous float32."""
+    rows = np.asarray(rows, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.ascontiguousarray(rows / np.maximum(norms, np.float32(1e-12)), dtype=np.float32)
 
 
 class EmbeddingCache:
@@ -230,12 +252,34 @@ class EmbeddingCache:
         self._db.close()
 
 
+class _CacheWriter:
+    """Receives a streaming encoder's batches of ``texts`` and writes them to ``store`` in groups of
+    :data:`CACHE_WRITE_TEXTS`."""
+
+    def __init__(self, store: EmbeddingCache, side: Side, texts: Sequence[str]):
+        self.store, self.side, self.texts = store, side, texts
+        self.waiting: dict[str, np.ndarray] = {}
+
+    def add(self, positions: np.ndarray, vectors: np.ndarray) -> None:
+        for i, vector in zip(positions, vectors):
+            self.waiting[EmbeddingCache.key(self.side, self.texts[int(i)])] = vector
+        if len(self.waiting) >= CACHE_WRITE_TEXTS:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.waiting:
+            self.store.put_many(self.waiting)
+            self.waiting = {}
+
+
 def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: bool = True,
                  cache_root: Path | None = None, label: str = "", step: tuple[int, int] | None = None
                  ) -> tuple[np.ndarray, int]:
     """Encode ``texts`` as queries or passages, each distinct text once, reusing cached vectors.
 
-    ``label`` and ``step`` name the pass in the progress bar (:func:`pass_description`).
+    With the cache and an encoder that streams its batches, vectors are written to the cache while the pass runs
+    (every :data:`CACHE_WRITE_TEXTS`, and what is done when it fails), so an interrupted pass is resumed by the
+    next call. ``label`` and ``step`` name the pass in the progress bar (:func:`pass_description`).
     Returns (vectors in input order, number of texts actually encoded now).
     """
     for i, text in enumerate(texts):
@@ -248,12 +292,22 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: b
         known = store.get_many(keys) if store else {}
         missing = [t for t, k in zip(unique, keys) if k not in known]
         if missing:
+            if known:
+                log.info("%s: %d of %d texts are in the cache", pass_description(side, label, step), len(known),
+                         len(unique))
+            writer = _CacheWriter(store, side, missing) if store and getattr(encoder, "streams_batches", False) \
+                else None
+            encode = encoder.encode_queries if side == "query" else encoder.encode_passages
             with describing(pass_description(side, label, step)):
-                fresh = encoder.encode_queries(missing) if side == "query" else encoder.encode_passages(missing)
+                try:
+                    fresh = encode(missing, on_batch=writer.add) if writer else encode(missing)
+                finally:
+                    if writer:
+                        writer.flush()
             if fresh.shape[0] != len(missing):
                 raise HybridbatchError(f"encoder returned {fresh.shape[0]} vectors for {len(missing)} texts")
             new = {EmbeddingCache.key(side, t): v for t, v in zip(missing, fresh)}
-            if store:
+            if store and not writer:
                 store.put_many(new)
             known.update(new)
         by_text = {t: known[k] for t, k in zip(unique, keys)}

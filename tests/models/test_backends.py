@@ -293,6 +293,16 @@ def test_backend_vectors_reach_the_same_cache_lookup_as_torch(tiny_model, tmp_pa
     assert (tmp_path / "embeddings" / f"{encoder.identity}.sqlite").is_file()
 
 
+def test_a_backend_reports_each_batch_with_the_vectors_it_returns(tiny_model, tmp_path):
+    needs("onnx")
+    encoder = SentenceTransformerEncoder(tiny_model, show_progress=False, batch_size=4, backend="onnx")
+    seen: dict[int, np.ndarray] = {}
+    vectors = encoder.encode_passages(TEXTS, on_batch=lambda pos, vec: seen.update(zip(pos.tolist(), vec)))
+    assert sorted(seen) == list(range(len(TEXTS)))
+    np.testing.assert_array_equal(np.stack([seen[i] for i in range(len(TEXTS))]), vectors)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
 def test_an_index_built_with_openvino_is_searched_with_torch_and_the_same_hits(tmp_path, tiny_model_dir):
     needs("openvino")
     from hybridbatch.search.searcher import Searcher

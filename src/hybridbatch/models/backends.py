@@ -350,9 +350,11 @@ class BackendModel:
         return run
 
     def encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool,
-               desc: str = "encoding") -> np.ndarray:
+               desc: str = "encoding", on_batch: Callable[[np.ndarray, np.ndarray], None] | None = None
+               ) -> np.ndarray:
         """Vectors of ``texts`` (``prompt`` prepended), longest texts first (in tokens) in batches of
-        ``batch_size``; ``desc`` names the progress bar."""
+        ``batch_size``; ``desc`` names the progress bar; ``on_batch(positions, rows)`` sees each batch as it is
+        done (positions in ``texts``, the graph's float32 rows)."""
         from tqdm.auto import tqdm  # deferred: tqdm
 
         rows: list[np.ndarray | None] = [None] * len(texts)
@@ -364,8 +366,11 @@ class BackendModel:
                 yield chunk, {n: features[n].cpu().numpy().astype(np.int64) for n in self.inputs}
 
         for chunk, output in self._run(batches()):
-            for i, row in zip(chunk, np.asarray(output, dtype=np.float32)):
+            output = np.asarray(output, dtype=np.float32)
+            for i, row in zip(chunk, output):
                 rows[i] = row
+            if on_batch is not None:
+                on_batch(np.asarray(chunk), output)
         return np.stack(rows).astype(np.float32, copy=False)
 
 
