@@ -178,21 +178,24 @@ class SentenceTransformerEncoder:
         if self.show_progress:
             log.info("%s: %d texts%s", desc, len(texts), "" if self.backend == "torch" else f" ({self.backend})")
         texts = list(texts)
-        out: list[np.ndarray] = []  # the (n, dim) result, made at the first batch
-
-        def keep(positions: np.ndarray, unit: np.ndarray) -> None:
-            if not out:
-                out.append(np.empty((len(texts), unit.shape[1]), dtype=np.float32))
-            out[0][positions] = unit
+        out: np.ndarray | None = None
+        for positions, unit in self._unit_batches(texts, prompt, desc):
+            if out is None:
+                out = np.empty((len(texts), unit.shape[1]), dtype=np.float32)
+            out[positions] = unit
             if on_batch is not None:
                 on_batch(positions, unit)
+        return out
 
+    def _unit_batches(self, texts: list[str], prompt: str, desc: str) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(positions in ``texts``, their unit-norm float32 vectors) per batch, as each batch is done."""
         if self.backend != "torch":
             if self._backend_model is None:
                 self._backend_model = self._load_backend()
-            self._backend_model.encode(texts, prompt, self.batch_size, self.show_progress, desc,
-                                       on_batch=lambda positions, rows: keep(positions, unit_rows(rows)))
-            return out[0]
+            for positions, rows in self._backend_model.encode_batches(texts, prompt, self.batch_size,
+                                                                      self.show_progress, desc):
+                yield positions, unit_rows(rows)
+            return
         import torch  # deferred: torch
         from tqdm.auto import tqdm  # deferred: tqdm
 
@@ -205,8 +208,7 @@ class SentenceTransformerEncoder:
                 part = self.model.encode([texts[i] for i in chunk], prompt=prompt or None,
                                          batch_size=len(chunk), show_progress_bar=False, convert_to_tensor=True,
                                          normalize_embeddings=False)
-            keep(chunk, torch.nn.functional.normalize(part.float(), p=2, dim=1).cpu().numpy())  # in fp32
-        return out[0]
+            yield chunk, torch.nn.functional.normalize(part.float(), p=2, dim=1).cpu().numpy()  # in fp32
 
 
 def unit_rows(rows: np.ndarray) -> np.ndarray:
@@ -253,16 +255,16 @@ class EmbeddingCache:
 
 
 class _CacheWriter:
-    """Receives a streaming encoder's batches of ``texts`` and writes them to ``store`` in groups of
-    :data:`CACHE_WRITE_TEXTS`."""
+    """Receives a streaming encoder's batches (positions into ``keys``, the cache keys of the texts being
+    encoded) and writes them to ``store`` in groups of :data:`CACHE_WRITE_TEXTS`."""
 
-    def __init__(self, store: EmbeddingCache, side: Side, texts: Sequence[str]):
-        self.store, self.side, self.texts = store, side, texts
+    def __init__(self, store: EmbeddingCache, keys: Sequence[str]):
+        self.store, self.keys = store, keys
         self.waiting: dict[str, np.ndarray] = {}
 
     def add(self, positions: np.ndarray, vectors: np.ndarray) -> None:
         for i, vector in zip(positions, vectors):
-            self.waiting[EmbeddingCache.key(self.side, self.texts[int(i)])] = vector
+            self.waiting[self.keys[int(i)]] = vector
         if len(self.waiting) >= CACHE_WRITE_TEXTS:
             self.flush()
 
@@ -291,11 +293,12 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: b
         keys = [EmbeddingCache.key(side, t) for t in unique]
         known = store.get_many(keys) if store else {}
         missing = [t for t, k in zip(unique, keys) if k not in known]
+        missing_keys = [k for k in keys if k not in known]
         if missing:
             if known:
                 log.info("%s: %d of %d texts are in the cache", pass_description(side, label, step), len(known),
                          len(unique))
-            writer = _CacheWriter(store, side, missing) if store and getattr(encoder, "streams_batches", False) \
+            writer = _CacheWriter(store, missing_keys) if store and getattr(encoder, "streams_batches", False) \
                 else None
             encode = encoder.encode_queries if side == "query" else encoder.encode_passages
             with describing(pass_description(side, label, step)):
@@ -306,7 +309,7 @@ def encode_texts(encoder: Encoder, texts: Sequence[str], side: Side, *, cache: b
                         writer.flush()
             if fresh.shape[0] != len(missing):
                 raise HybridbatchError(f"encoder returned {fresh.shape[0]} vectors for {len(missing)} texts")
-            new = {EmbeddingCache.key(side, t): v for t, v in zip(missing, fresh)}
+            new = dict(zip(missing_keys, fresh))
             if store and not writer:
                 store.put_many(new)
             known.update(new)

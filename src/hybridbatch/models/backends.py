@@ -305,8 +305,8 @@ def ensure_export(model, backend: str, *, fingerprint: str | None = None, extra:
 class BackendModel:
     """A torch sentence-transformers model's export, run by ONNX Runtime or OpenVINO.
 
-    :meth:`encode` takes the torch model's tokenisation and prompts and returns float32 rows in input order
-    (as the graph returns them: normalised only if the model normalises).
+    :meth:`encode_batches` takes the torch model's tokenisation and prompts and yields float32 rows with their
+    positions in the input (as the graph returns them: normalised only if the model normalises).
     """
 
     def __init__(self, model, backend: str, folder: Path, precision: str):
@@ -349,15 +349,11 @@ class BackendModel:
 
         return run
 
-    def encode(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool,
-               desc: str = "encoding", on_batch: Callable[[np.ndarray, np.ndarray], None] | None = None
-               ) -> np.ndarray:
-        """Vectors of ``texts`` (``prompt`` prepended), longest texts first (in tokens) in batches of
-        ``batch_size``; ``desc`` names the progress bar; ``on_batch(positions, rows)`` sees each batch as it is
-        done (positions in ``texts``, the graph's float32 rows)."""
+    def encode_batches(self, texts: Sequence[str], prompt: str | None, batch_size: int, show_progress: bool,
+                       desc: str = "encoding") -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """(positions in ``texts``, the graph's float32 rows) per batch as each is done: ``texts`` with ``prompt``
+        prepended, longest first (in tokens) in batches of ``batch_size``; ``desc`` names the progress bar."""
         from tqdm.auto import tqdm  # deferred: tqdm
-
-        rows: list[np.ndarray | None] = [None] * len(texts)
 
         def batches():
             for chunk in tqdm(token_length_batches(self.model, texts, prompt, batch_size), desc=desc,
@@ -366,12 +362,7 @@ class BackendModel:
                 yield chunk, {n: features[n].cpu().numpy().astype(np.int64) for n in self.inputs}
 
         for chunk, output in self._run(batches()):
-            output = np.asarray(output, dtype=np.float32)
-            for i, row in zip(chunk, output):
-                rows[i] = row
-            if on_batch is not None:
-                on_batch(np.asarray(chunk), output)
-        return np.stack(rows).astype(np.float32, copy=False)
+            yield np.asarray(chunk), np.asarray(output, dtype=np.float32)
 
 
 def load_backend(model, backend: str, precision: str, *, fingerprint: str | None = None) -> BackendModel:
