@@ -7,7 +7,7 @@ Reads each benchmark through ``load_benchmark`` (no model is loaded and nothing 
 candidates and the distinct texts a model would encode (per side; the embedding cache keys on side and
 text, so a sentence shared by two benchmarks is encoded once: the last row counts the union), then times
 the scorer on random L2-normalised vectors of width ``--dim`` (the metric stage alone; real embeddings take
-the same time). The encode-time columns are estimates from the measured rates of docs/RESULTS.md §11
+the same time). The encode-time columns are estimates from the measured rates of docs/RESULTS.md §13
 (multilingual-e5-small on this machine's 2 cores: fp32 75 texts/s, bf16 201 texts/s; short sentences
 go faster), not measurements. ``--measured`` instead tabulates what real full-size evaluations recorded
 (``results.json`` → ``timing``: texts encoded, encode seconds, texts/s, metric-stage seconds, from cache).

@@ -2,7 +2,7 @@
 
 ``auto`` precision is bf16 (bfloat16 autocast, fp32 weights) only where bfloat16 matrix work is native:
 a CUDA device that supports bf16, or a CPU with AVX512-BF16 or AMX-BF16 instructions. Elsewhere it is
-fp32 — on a CPU without native bf16, autocast was measured 2.9× *slower* than fp32 (docs/RESULTS.md §11).
+fp32 — on a CPU without native bf16, autocast was measured 2.9× *slower* than fp32 (docs/RESULTS.md §13).
 A oneDNN instruction-set cap below bf16 (``ONEDNN_MAX_CPU_ISA``, e.g. ``AVX2``) counts as no native bf16.
 """
 
